@@ -1,0 +1,61 @@
+// Declarations of the few functions of LibTorch's stable C ABI ("AOTI shim") that lstm4j uses.
+//
+// LibTorch's C++ headers are not shipped with the JavaCPP presets, and its C++ API has no ABI
+// guarantee anyway. The aoti_torch_* functions are exported by libtorch_cpu.so / libtorch_cuda.so
+// and PyTorch keeps them ABI-stable across releases, so one binary works with LibTorch 2.10 from
+// Maven and with newer LibTorch builds. Each declaration below was checked against PyTorch's
+// torch/csrc/inductor/aoti_torch/c/shim.h and the generated c_shim_cpu.h / c_shim_cuda.h, and
+// against `nm -D --defined-only libtorch_cpu.so`.
+//
+// Danger: a float/double mismatch in a scalar argument still links and returns 0 while computing
+// wrong numbers. aoti_torch_cpu_addmm_out takes doubles; the device-generic aoti_torch_addmm_out
+// takes floats. tests/abi_test.cpp checks both with beta, alpha != 1.
+#pragma once
+
+#include <cstdint>
+
+extern "C" {
+
+struct AtenTensorOpaque;
+using AtenTensorHandle = AtenTensorOpaque*;
+using AOTITorchError = int32_t;  // 0 on success
+
+// Constants are functions so that their values are not part of the ABI.
+int32_t aoti_torch_device_type_cpu();
+int32_t aoti_torch_device_type_cuda();
+int32_t aoti_torch_dtype_float32();
+int32_t aoti_torch_dtype_float64();
+int32_t aoti_torch_dtype_float16();
+int32_t aoti_torch_dtype_bfloat16();
+
+AOTITorchError aoti_torch_delete_tensor_object(AtenTensorHandle tensor);
+AOTITorchError aoti_torch_get_data_ptr(AtenTensorHandle tensor, void** ret_data_ptr);
+
+AOTITorchError aoti_torch_empty_strided(int64_t ndim, const int64_t* sizes_ptr,
+                                        const int64_t* strides_ptr, int32_t dtype,
+                                        int32_t device_type, int32_t device_index,
+                                        AtenTensorHandle* ret_new_tensor);
+
+AOTITorchError aoti_torch_create_tensor_from_blob(void* data, int64_t ndim,
+                                                  const int64_t* sizes_ptr,
+                                                  const int64_t* strides_ptr,
+                                                  int64_t storage_offset, int32_t dtype,
+                                                  int32_t device_type, int32_t device_index,
+                                                  AtenTensorHandle* ret_new_tensor);
+
+AOTITorchError aoti_torch_copy_(AtenTensorHandle self, AtenTensorHandle src, int32_t non_blocking);
+
+// c_shim_cpu.h: out = beta * self + alpha * (mat1 @ mat2). Scalars are double.
+AOTITorchError aoti_torch_cpu_addmm_out(AtenTensorHandle out, AtenTensorHandle self,
+                                        AtenTensorHandle mat1, AtenTensorHandle mat2,
+                                        double beta, double alpha);
+// c_shim_cpu.h: out = self @ mat2.
+AOTITorchError aoti_torch_cpu_mm_out(AtenTensorHandle out, AtenTensorHandle self,
+                                     AtenTensorHandle mat2);
+
+// shim.h (device-generic, kept for the ABI test): scalars are float here.
+AOTITorchError aoti_torch_addmm_out(AtenTensorHandle out, AtenTensorHandle self,
+                                    AtenTensorHandle mat1, AtenTensorHandle mat2, float beta,
+                                    float alpha);
+
+}  // extern "C"

@@ -1,0 +1,87 @@
+// lstm4j's C++ LSTM: forward passes with exactly torch.nn.LSTM / torch.nn.LSTMCell semantics,
+// computed through LibTorch's stable C ABI (GEMMs) and our own fused gate kernel.
+//
+// Data crosses this API as raw, C-contiguous host buffers in PyTorch's shapes, so that JavaCPP
+// can bind it without any LibTorch type. Shapes (T = seq_len, B = batch, D = 2 if bidirectional
+// else 1, P = proj_size if > 0 else hidden_size):
+//   input  (T, B, input_size), or (B, T, input_size) when batch_first
+//   h0/h_n (D * num_layers, B, P);  c0/c_n (D * num_layers, B, hidden_size)
+//   output (T, B, D * P), or (B, T, D * P) when batch_first
+// An unbatched input (T, input_size) is the batch of one: pass batch = 1.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "lstm4j/error.h"
+
+namespace lstm4j {
+
+// Stacked, optionally bidirectional LSTM with optional projection (torch.nn.LSTM).
+// Parameters are set once under their state_dict names, then laid out for the GEMMs on the first
+// forward (or an explicit prepare()). After that the object is immutable and forward() may be
+// called from several threads at once: every call works in its own scratch memory.
+class Lstm {
+ public:
+  // dtype: 0 = float32, 1 = float64. device_type: 0 = CPU, 1 = CUDA.
+  Lstm(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
+       bool bidirectional, int64_t proj_size, int32_t dtype, int32_t device_type,
+       int32_t device_index);
+  ~Lstm();
+  Lstm(const Lstm&) = delete;
+  Lstm& operator=(const Lstm&) = delete;
+
+  // Copies one parameter given under its PyTorch name, e.g. "weight_ih_l0", "bias_hh_l1_reverse",
+  // "weight_hr_l0". numel must match the parameter's size; the element type must match dtype.
+  void set_parameter(const char* name, const float* data, int64_t numel);
+  void set_parameter(const char* name, const double* data, int64_t numel);
+
+  // Checks that every parameter is set and lays the weights out for the GEMMs. Idempotent.
+  void prepare();
+
+  // One forward pass. h0 and c0 may be null (zeros, as in PyTorch); h_n and c_n may be null when
+  // the caller does not want them.
+  void forward(const float* input, int64_t seq_len, int64_t batch, bool batch_first,
+               const float* h0, const float* c0, float* output, float* h_n, float* c_n);
+  void forward(const double* input, int64_t seq_len, int64_t batch, bool batch_first,
+               const double* h0, const double* c0, double* output, double* h_n, double* c_n);
+
+  int64_t input_size() const;
+  int64_t hidden_size() const;
+  int64_t num_layers() const;
+  int64_t num_directions() const;
+  int64_t proj_size() const;
+  // Size of h: proj_size if > 0, else hidden_size.
+  int64_t real_hidden_size() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// One LSTM step (torch.nn.LSTMCell): parameters "weight_ih", "weight_hh", "bias_ih", "bias_hh".
+// input (B, input_size); h0, c0, h1, c1 (B, hidden_size). An unbatched input is B = 1.
+class LstmCell {
+ public:
+  LstmCell(int64_t input_size, int64_t hidden_size, bool bias, int32_t dtype, int32_t device_type,
+           int32_t device_index);
+  ~LstmCell();
+  LstmCell(const LstmCell&) = delete;
+  LstmCell& operator=(const LstmCell&) = delete;
+
+  void set_parameter(const char* name, const float* data, int64_t numel);
+  void set_parameter(const char* name, const double* data, int64_t numel);
+  void prepare();
+
+  void forward(const float* input, int64_t batch, const float* h0, const float* c0, float* h1,
+               float* c1);
+  void forward(const double* input, int64_t batch, const double* h0, const double* c0,
+               double* h1, double* c1);
+
+ private:
+  Lstm lstm_;
+};
+
+}  // namespace lstm4j

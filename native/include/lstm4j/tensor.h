@@ -1,0 +1,86 @@
+// One RAII handle over LibTorch's AtenTensorHandle, and the handful of operations lstm4j needs.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+#include "lstm4j/aoti_shim.h"
+#include "lstm4j/error.h"
+
+namespace lstm4j {
+
+enum class Dtype : int32_t { kFloat32 = 0, kFloat64 = 1 };
+
+inline int64_t element_size(Dtype dtype) { return dtype == Dtype::kFloat64 ? 8 : 4; }
+const char* dtype_name(Dtype dtype);
+
+enum class DeviceType : int32_t { kCpu = 0, kCuda = 1 };
+
+struct Device {
+  DeviceType type = DeviceType::kCpu;
+  int32_t index = 0;
+  bool is_cpu() const { return type == DeviceType::kCpu; }
+};
+
+// Owns one AtenTensorHandle (a reference to a LibTorch tensor, which may itself view memory
+// owned elsewhere). Move-only; the handle is released in the destructor.
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(AtenTensorHandle handle) noexcept : handle_(handle) {}
+  ~Tensor() { reset(); }
+  Tensor(Tensor&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Tensor& operator=(Tensor&& other) noexcept {
+    if (this != &other) {
+      reset();
+      handle_ = std::exchange(other.handle_, nullptr);
+    }
+    return *this;
+  }
+  Tensor(const Tensor&) = delete;
+  Tensor& operator=(const Tensor&) = delete;
+
+  // A new contiguous, uninitialised tensor allocated by LibTorch on `device`.
+  static Tensor empty(const std::vector<int64_t>& sizes, Dtype dtype, Device device);
+  // A view of memory owned by the caller (no copy; the memory must outlive the tensor).
+  static Tensor from_blob(void* data, const std::vector<int64_t>& sizes,
+                          const std::vector<int64_t>& strides, Dtype dtype, Device device);
+  // A contiguous view of memory owned by the caller.
+  static Tensor from_blob(void* data, const std::vector<int64_t>& sizes, Dtype dtype,
+                          Device device);
+
+  AtenTensorHandle get() const noexcept { return handle_; }
+  bool defined() const noexcept { return handle_ != nullptr; }
+  void* data_ptr() const;
+  template <typename T>
+  T* data() const {
+    return static_cast<T*>(data_ptr());
+  }
+
+  // this <- src (same shape; may cross devices).
+  void copy_from(const Tensor& src);
+
+  void reset() noexcept {
+    if (handle_ != nullptr) {
+      aoti_torch_delete_tensor_object(handle_);
+      handle_ = nullptr;
+    }
+  }
+
+ private:
+  AtenTensorHandle handle_ = nullptr;
+};
+
+// LibTorch's codes for our dtypes and devices (looked up through the ABI, not hard-coded).
+int32_t torch_dtype(Dtype dtype);
+int32_t torch_device_type(DeviceType type);
+
+namespace ops {
+// out = mat1 @ mat2 (+ bias broadcast over rows when bias is defined).
+void linear_out(const Tensor& out, const Tensor& mat1, const Tensor& mat2, const Tensor* bias,
+                Device device);
+}  // namespace ops
+
+}  // namespace lstm4j

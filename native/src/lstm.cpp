@@ -1,0 +1,391 @@
+// Plumbing of the LSTM: parameter bookkeeping, weight layout, the layer x direction x time
+// scan. The numeric work is LibTorch's GEMMs (through the C ABI) and cpu/lstm_gates.
+#include "lstm4j/lstm.h"
+
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cpu/lstm_gates.h"
+#include "lstm4j/tensor.h"
+
+namespace lstm4j {
+
+namespace {
+
+enum ParamKind { kWeightIh = 0, kWeightHh, kBiasIh, kBiasHh, kWeightHr, kNumKinds };
+const char* const kKindNames[kNumKinds] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                           "weight_hr"};
+
+struct ParamId {
+  int kind = -1;
+  int64_t layer = -1;
+  int direction = 0;
+};
+
+// Parses "weight_ih_l3_reverse" and friends; kind -1 when the name is not an LSTM parameter.
+ParamId parse_name(const std::string& name) {
+  ParamId id;
+  for (int k = 0; k < kNumKinds; ++k) {
+    const std::string prefix = std::string(kKindNames[k]) + "_l";
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string rest = name.substr(prefix.size());
+    const std::string reverse = "_reverse";
+    if (rest.size() > reverse.size() &&
+        rest.compare(rest.size() - reverse.size(), reverse.size(), reverse) == 0) {
+      id.direction = 1;
+      rest.resize(rest.size() - reverse.size());
+    }
+    if (rest.empty() || rest.size() > 6) return ParamId{};
+    int64_t layer = 0;
+    for (char ch : rest) {
+      if (ch < '0' || ch > '9') return ParamId{};
+      layer = layer * 10 + (ch - '0');
+    }
+    id.kind = k;
+    id.layer = layer;
+    return id;
+  }
+  return ParamId{};
+}
+
+std::string param_name(int kind, int64_t layer, int direction) {
+  return std::string(kKindNames[kind]) + "_l" + std::to_string(layer) +
+         (direction == 1 ? "_reverse" : "");
+}
+
+template <typename T>
+constexpr Dtype dtype_of() {
+  return sizeof(T) == 8 ? Dtype::kFloat64 : Dtype::kFloat32;
+}
+
+}  // namespace
+
+struct Lstm::Impl {
+  int64_t input_size, hidden_size, num_layers, proj_size, num_directions;
+  bool bias;
+  Dtype dtype;
+  Device device;
+
+  // Parameters as given, host side, indexed [layer][direction][kind]; freed once prepared.
+  std::vector<std::vector<unsigned char>> staged;
+  std::vector<bool> is_set;
+
+  // Prepared per layer: both directions' W_ih stacked (D*4H, I_l) for one input GEMM, its
+  // transposed view (I_l, D*4H), and the folded bias b_ih + b_hh (D*4H).
+  struct Layer {
+    Tensor w_ih_cat, w_ih_cat_t, bias_cat;
+    Tensor w_hh[2], w_hh_t[2];  // (4H, P) and its (P, 4H) view
+    Tensor w_hr[2], w_hr_t[2];  // (P, H) and its (H, P) view
+  };
+  std::vector<Layer> layers;
+  bool prepared = false;
+  std::mutex prepare_mutex;
+
+  int64_t P() const { return proj_size > 0 ? proj_size : hidden_size; }
+  int64_t layer_input(int64_t l) const { return l == 0 ? input_size : num_directions * P(); }
+  size_t slot(int64_t layer, int direction, int kind) const {
+    return static_cast<size_t>((layer * 2 + direction) * kNumKinds + kind);
+  }
+  std::vector<int64_t> expected_shape(int kind, int64_t layer) const {
+    const int64_t G = 4 * hidden_size;
+    switch (kind) {
+      case kWeightIh: return {G, layer_input(layer)};
+      case kWeightHh: return {G, P()};
+      case kBiasIh:
+      case kBiasHh: return {G};
+      default: return {proj_size, hidden_size};
+    }
+  }
+  bool expected(int kind, int64_t layer, int direction) const {
+    if (layer < 0 || layer >= num_layers || direction >= num_directions) return false;
+    if ((kind == kBiasIh || kind == kBiasHh) && !bias) return false;
+    if (kind == kWeightHr && proj_size == 0) return false;
+    return true;
+  }
+
+  void set(const char* name, const void* data, int64_t numel, Dtype given);
+  template <typename T>
+  void prepare_typed();
+  template <typename T>
+  void forward(const T* input, int64_t T_, int64_t B, bool batch_first, const T* h0, const T* c0,
+               T* output, T* h_n, T* c_n);
+};
+
+Lstm::Lstm(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
+           bool bidirectional, int64_t proj_size, int32_t dtype, int32_t device_type,
+           int32_t device_index)
+    : impl_(std::make_unique<Impl>()) {
+  LSTM4J_CHECK(input_size > 0, "input_size must be positive, got " + std::to_string(input_size));
+  LSTM4J_CHECK(hidden_size > 0,
+               "hidden_size must be positive, got " + std::to_string(hidden_size));
+  LSTM4J_CHECK(num_layers > 0, "num_layers must be positive, got " + std::to_string(num_layers));
+  LSTM4J_CHECK(proj_size >= 0 && proj_size < hidden_size,
+               "proj_size must be >= 0 and < hidden_size (" + std::to_string(hidden_size) +
+                   "), got " + std::to_string(proj_size));
+  LSTM4J_CHECK(dtype == 0 || dtype == 1, "dtype must be 0 (float32) or 1 (float64)");
+  LSTM4J_CHECK(device_type == 0, "lstm4j: this build computes on CPU only");
+  Impl& m = *impl_;
+  m.input_size = input_size;
+  m.hidden_size = hidden_size;
+  m.num_layers = num_layers;
+  m.proj_size = proj_size;
+  m.num_directions = bidirectional ? 2 : 1;
+  m.bias = bias;
+  m.dtype = static_cast<Dtype>(dtype);
+  m.device = Device{static_cast<DeviceType>(device_type), device_index};
+  m.staged.resize(static_cast<size_t>(num_layers * 2 * kNumKinds));
+  m.is_set.assign(m.staged.size(), false);
+}
+
+Lstm::~Lstm() = default;
+
+void Lstm::Impl::set(const char* name, const void* data, int64_t numel, Dtype given) {
+  LSTM4J_CHECK(name != nullptr, "parameter name is null");
+  const ParamId id = parse_name(name);
+  LSTM4J_CHECK(id.kind >= 0 && expected(id.kind, id.layer, id.direction),
+               std::string("unexpected parameter '") + name + "' for this LSTM configuration");
+  LSTM4J_CHECK(given == dtype, std::string("parameter '") + name + "' is " + dtype_name(given) +
+                                   ", expected " + dtype_name(dtype));
+  int64_t want = 1;
+  for (int64_t s : expected_shape(id.kind, id.layer)) want *= s;
+  LSTM4J_CHECK(numel == want, std::string("parameter '") + name + "' has " +
+                                  std::to_string(numel) + " elements, expected " +
+                                  std::to_string(want));
+  LSTM4J_CHECK(data != nullptr, std::string("parameter '") + name + "' data is null");
+  std::lock_guard<std::mutex> lock(prepare_mutex);
+  LSTM4J_CHECK(!prepared, "parameters cannot change after the LSTM is prepared");
+  const size_t s = slot(id.layer, id.direction, id.kind);
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  staged[s].assign(bytes, bytes + numel * element_size(dtype));
+  is_set[s] = true;
+}
+
+void Lstm::set_parameter(const char* name, const float* data, int64_t numel) {
+  impl_->set(name, data, numel, Dtype::kFloat32);
+}
+void Lstm::set_parameter(const char* name, const double* data, int64_t numel) {
+  impl_->set(name, data, numel, Dtype::kFloat64);
+}
+
+template <typename T>
+void Lstm::Impl::prepare_typed() {
+  const int64_t G = 4 * hidden_size, D = num_directions, H = hidden_size, Pn = P();
+  const Device host{};
+  auto staged_ptr = [&](int64_t l, int d, int k) {
+    return reinterpret_cast<const T*>(staged[slot(l, d, k)].data());
+  };
+  // Host layouts are built here and uploaded once; device tensors are all the model keeps.
+  auto upload = [&](const std::vector<T>& host_data, const std::vector<int64_t>& sizes) {
+    Tensor dst = Tensor::empty(sizes, dtype, device);
+    Tensor src = Tensor::from_blob(const_cast<T*>(host_data.data()), sizes, dtype, host);
+    dst.copy_from(src);
+    return dst;
+  };
+  auto transposed_view = [&](const Tensor& w, int64_t rows, int64_t cols) {
+    return Tensor::from_blob(w.data_ptr(), {cols, rows}, {1, cols}, dtype, device);
+  };
+  layers.clear();
+  layers.resize(static_cast<size_t>(num_layers));
+  for (int64_t l = 0; l < num_layers; ++l) {
+    Layer& layer = layers[static_cast<size_t>(l)];
+    const int64_t in = layer_input(l);
+    std::vector<T> w_cat(static_cast<size_t>(D * G * in));
+    for (int d = 0; d < D; ++d) {
+      std::memcpy(w_cat.data() + d * G * in, staged_ptr(l, d, kWeightIh),
+                  sizeof(T) * static_cast<size_t>(G * in));
+    }
+    layer.w_ih_cat = upload(w_cat, {D * G, in});
+    layer.w_ih_cat_t = transposed_view(layer.w_ih_cat, D * G, in);
+    if (bias) {
+      std::vector<T> b_cat(static_cast<size_t>(D * G));
+      for (int d = 0; d < D; ++d) {
+        const T* bi = staged_ptr(l, d, kBiasIh);
+        const T* bh = staged_ptr(l, d, kBiasHh);
+        for (int64_t j = 0; j < G; ++j) b_cat[static_cast<size_t>(d * G + j)] = bi[j] + bh[j];
+      }
+      layer.bias_cat = upload(b_cat, {D * G});
+    }
+    for (int d = 0; d < D; ++d) {
+      const T* w_hh = staged_ptr(l, d, kWeightHh);
+      layer.w_hh[d] = upload(std::vector<T>(w_hh, w_hh + G * Pn), {G, Pn});
+      layer.w_hh_t[d] = transposed_view(layer.w_hh[d], G, Pn);
+      if (proj_size > 0) {
+        const T* w_hr = staged_ptr(l, d, kWeightHr);
+        layer.w_hr[d] = upload(std::vector<T>(w_hr, w_hr + Pn * H), {Pn, H});
+        layer.w_hr_t[d] = transposed_view(layer.w_hr[d], Pn, H);
+      }
+    }
+  }
+}
+
+void Lstm::prepare() {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.prepare_mutex);
+  if (m.prepared) return;
+  std::string missing;
+  for (int64_t l = 0; l < m.num_layers; ++l) {
+    for (int d = 0; d < m.num_directions; ++d) {
+      for (int k = 0; k < kNumKinds; ++k) {
+        if (m.expected(k, l, d) && !m.is_set[m.slot(l, d, k)]) {
+          missing += (missing.empty() ? "" : ", ") + param_name(k, l, d);
+        }
+      }
+    }
+  }
+  LSTM4J_CHECK(missing.empty(), "missing LSTM parameters: " + missing);
+  if (m.dtype == Dtype::kFloat64) {
+    m.prepare_typed<double>();
+  } else {
+    m.prepare_typed<float>();
+  }
+  m.staged.clear();
+  m.staged.shrink_to_fit();
+  m.prepared = true;
+}
+
+template <typename T>
+void Lstm::Impl::forward(const T* input, int64_t T_, int64_t B, bool batch_first, const T* h0,
+                         const T* c0, T* output, T* h_n, T* c_n) {
+  LSTM4J_CHECK(dtype_of<T>() == dtype, std::string("input is ") + dtype_name(dtype_of<T>()) +
+                                           ", but the LSTM is " + dtype_name(dtype));
+  LSTM4J_CHECK(T_ > 0, "seq_len must be positive, got " + std::to_string(T_));
+  LSTM4J_CHECK(B > 0, "batch must be positive, got " + std::to_string(B));
+  LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
+  const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H;
+  const int64_t rows = T_ * B;
+  // Row of (t, b) in every (T*B, features) matrix, for either layout:
+  // r(t, b) = t * t_rows + b * b_rows.
+  const int64_t t_rows = batch_first ? 1 : B;
+  const int64_t b_rows = batch_first ? T_ : 1;
+  const Device host{};
+
+  Tensor gx = Tensor::empty({rows, D * G}, dtype, host);
+  Tensor gh = Tensor::empty({B, G}, dtype, host);
+  Tensor h_full;  // h before projection, (B, H), only with proj_size
+  if (proj_size > 0) h_full = Tensor::empty({B, H}, dtype, host);
+  Tensor c = Tensor::empty({B, H}, dtype, host);
+  Tensor y_buf[2];
+  if (num_layers > 1) {
+    y_buf[0] = Tensor::empty({rows, D * Pn}, dtype, host);
+    if (num_layers > 2) y_buf[1] = Tensor::empty({rows, D * Pn}, dtype, host);
+  }
+  T* gx_p = gx.data<T>();
+  T* gh_p = gh.data<T>();
+  T* c_p = c.data<T>();
+  T* h_full_p = proj_size > 0 ? h_full.data<T>() : nullptr;
+
+  const T* layer_in = input;
+  for (int64_t l = 0; l < num_layers; ++l) {
+    const Layer& layer = layers[static_cast<size_t>(l)];
+    const int64_t in = layer_input(l);
+    T* y = l == num_layers - 1 ? output : y_buf[l % 2].data<T>();
+    const int64_t y_cols = D * Pn;
+    // Input projection of every time step and both directions: one GEMM.
+    Tensor x = Tensor::from_blob(const_cast<T*>(layer_in), {rows, in}, dtype, host);
+    ops::linear_out(gx, x, layer.w_ih_cat_t, bias ? &layer.bias_cat : nullptr, device);
+
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t state = l * D + d;
+      if (c0 != nullptr) {
+        std::memcpy(c_p, c0 + state * B * H, sizeof(T) * static_cast<size_t>(B * H));
+      } else {
+        std::memset(c_p, 0, sizeof(T) * static_cast<size_t>(B * H));
+      }
+      int64_t t_prev = -1;
+      for (int64_t s = 0; s < T_; ++s) {
+        const int64_t t = d == 0 ? s : T_ - 1 - s;
+        const T* gh_step = nullptr;
+        if (t_prev >= 0 || h0 != nullptr) {
+          const T* h_prev = t_prev >= 0 ? y + (t_prev * t_rows) * y_cols + d * Pn
+                                        : h0 + state * B * Pn;
+          const int64_t h_prev_stride = t_prev >= 0 ? b_rows * y_cols : Pn;
+          Tensor hp = Tensor::from_blob(const_cast<T*>(h_prev), {B, Pn}, {h_prev_stride, 1},
+                                        dtype, host);
+          ops::linear_out(gh, hp, layer.w_hh_t[d], nullptr, device);
+          gh_step = gh_p;
+        }
+        T* y_t = y + (t * t_rows) * y_cols + d * Pn;
+        const T* gx_t = gx_p + (t * t_rows) * (D * G) + d * G;
+        if (proj_size > 0) {
+          cpu::lstm_gates<T>(B, H, gx_t, b_rows * D * G, gh_step, c_p, h_full_p, H);
+          Tensor out = Tensor::from_blob(y_t, {B, Pn}, {b_rows * y_cols, 1}, dtype, host);
+          ops::linear_out(out, h_full, layer.w_hr_t[d], nullptr, device);
+        } else {
+          cpu::lstm_gates<T>(B, H, gx_t, b_rows * D * G, gh_step, c_p, y_t, b_rows * y_cols);
+        }
+        t_prev = t;
+      }
+      if (h_n != nullptr) {
+        const T* last = y + (t_prev * t_rows) * y_cols + d * Pn;
+        for (int64_t b = 0; b < B; ++b) {
+          std::memcpy(h_n + (state * B + b) * Pn, last + b * b_rows * y_cols,
+                      sizeof(T) * static_cast<size_t>(Pn));
+        }
+      }
+      if (c_n != nullptr) {
+        std::memcpy(c_n + state * B * H, c_p, sizeof(T) * static_cast<size_t>(B * H));
+      }
+    }
+    layer_in = y;
+  }
+}
+
+void Lstm::forward(const float* input, int64_t seq_len, int64_t batch, bool batch_first,
+                   const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
+  prepare();
+  impl_->forward<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+}
+
+void Lstm::forward(const double* input, int64_t seq_len, int64_t batch, bool batch_first,
+                   const double* h0, const double* c0, double* output, double* h_n,
+                   double* c_n) {
+  prepare();
+  impl_->forward<double>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+}
+
+int64_t Lstm::input_size() const { return impl_->input_size; }
+int64_t Lstm::hidden_size() const { return impl_->hidden_size; }
+int64_t Lstm::num_layers() const { return impl_->num_layers; }
+int64_t Lstm::num_directions() const { return impl_->num_directions; }
+int64_t Lstm::proj_size() const { return impl_->proj_size; }
+int64_t Lstm::real_hidden_size() const { return impl_->P(); }
+
+// ---- LstmCell: a one-step, one-layer Lstm under the cell's parameter names -----------------
+
+namespace {
+std::string cell_to_layer_name(const char* name) {
+  LSTM4J_CHECK(name != nullptr, "parameter name is null");
+  const std::string n(name);
+  for (const char* kind : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
+    if (n == kind) return n + "_l0";
+  }
+  throw Error("unexpected parameter '" + n + "' for an LSTMCell");
+}
+}  // namespace
+
+LstmCell::LstmCell(int64_t input_size, int64_t hidden_size, bool bias, int32_t dtype,
+                   int32_t device_type, int32_t device_index)
+    : lstm_(input_size, hidden_size, 1, bias, false, 0, dtype, device_type, device_index) {}
+
+LstmCell::~LstmCell() = default;
+
+void LstmCell::set_parameter(const char* name, const float* data, int64_t numel) {
+  lstm_.set_parameter(cell_to_layer_name(name).c_str(), data, numel);
+}
+void LstmCell::set_parameter(const char* name, const double* data, int64_t numel) {
+  lstm_.set_parameter(cell_to_layer_name(name).c_str(), data, numel);
+}
+void LstmCell::prepare() { lstm_.prepare(); }
+
+void LstmCell::forward(const float* input, int64_t batch, const float* h0, const float* c0,
+                       float* h1, float* c1) {
+  lstm_.forward(input, 1, batch, false, h0, c0, h1, nullptr, c1);
+}
+void LstmCell::forward(const double* input, int64_t batch, const double* h0, const double* c0,
+                       double* h1, double* c1) {
+  lstm_.forward(input, 1, batch, false, h0, c0, h1, nullptr, c1);
+}
+
+}  // namespace lstm4j

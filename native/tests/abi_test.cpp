@@ -1,0 +1,88 @@
+// Checks our own declarations of LibTorch's C ABI numerically. A float/double mismatch in a
+// scalar argument links fine and returns success while writing wrong numbers, so every
+// scalar-taking function is called with beta, alpha != 1 and compared with a plain loop.
+#include <cmath>
+#include <vector>
+
+#include "lstm4j/tensor.h"
+#include "test_util.h"
+
+using lstm4j::Device;
+using lstm4j::Dtype;
+using lstm4j::Tensor;
+
+namespace {
+
+// out = beta * self + alpha * a @ b for a (2x3), b (3x2), self (2x2).
+template <typename T>
+std::vector<double> reference(const std::vector<T>& self, const std::vector<T>& a,
+                              const std::vector<T>& b, double beta, double alpha) {
+  std::vector<double> out(4);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) {
+      double s = 0;
+      for (int k = 0; k < 3; ++k) s += double(a[i * 3 + k]) * double(b[k * 2 + j]);
+      out[i * 2 + j] = beta * double(self[i * 2 + j]) + alpha * s;
+    }
+  return out;
+}
+
+template <typename T>
+void check_addmm(Dtype dtype, bool cpu_variant) {
+  std::vector<T> self{1, 2, 3, 4}, a{1, -2, 3, 0.5, 5, -6}, b{0.25, 8, -9, 10, 11, 12}, out(4);
+  const Device cpu{};
+  Tensor ts = Tensor::from_blob(self.data(), {2, 2}, dtype, cpu);
+  Tensor ta = Tensor::from_blob(a.data(), {2, 3}, dtype, cpu);
+  Tensor tb = Tensor::from_blob(b.data(), {3, 2}, dtype, cpu);
+  Tensor to = Tensor::from_blob(out.data(), {2, 2}, dtype, cpu);
+  const double beta = 0.5, alpha = 2.0;
+  if (cpu_variant) {
+    lstm4j::check(aoti_torch_cpu_addmm_out(to.get(), ts.get(), ta.get(), tb.get(), beta, alpha),
+                  "aoti_torch_cpu_addmm_out");
+  } else {
+    lstm4j::check(aoti_torch_addmm_out(to.get(), ts.get(), ta.get(), tb.get(), float(beta),
+                                       float(alpha)),
+                  "aoti_torch_addmm_out");
+  }
+  const std::vector<double> want = reference(self, a, b, beta, alpha);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(std::fabs(double(out[i]) - want[i]) < 1e-5, "%s %s [%d]: got %g, want %g",
+                cpu_variant ? "aoti_torch_cpu_addmm_out" : "aoti_torch_addmm_out",
+                lstm4j::dtype_name(dtype), i, double(out[i]), want[i]);
+  }
+}
+
+void check_mm_and_transposed_view() {
+  // W (2x3) viewed as W^T (3x2) with strides {1, 3}, no copy.
+  std::vector<float> x{1, 2, 3}, w{1, 0, -1, 2, 3, 4}, out(2);
+  const Device cpu{};
+  Tensor tx = Tensor::from_blob(x.data(), {1, 3}, Dtype::kFloat32, cpu);
+  Tensor twt = Tensor::from_blob(w.data(), {3, 2}, {1, 3}, Dtype::kFloat32, cpu);
+  Tensor to = Tensor::from_blob(out.data(), {1, 2}, Dtype::kFloat32, cpu);
+  lstm4j::check(aoti_torch_cpu_mm_out(to.get(), tx.get(), twt.get()), "aoti_torch_cpu_mm_out");
+  EXPECT_TRUE(out[0] == -2.0f && out[1] == 20.0f, "x W^T = [%g, %g], want [-2, 20]", out[0],
+              out[1]);
+}
+
+void check_empty_and_copy() {
+  std::vector<double> src{1.5, -2.5, 3.25};
+  const Device cpu{};
+  Tensor dst = Tensor::empty({3}, Dtype::kFloat64, cpu);
+  Tensor from = Tensor::from_blob(src.data(), {3}, Dtype::kFloat64, cpu);
+  dst.copy_from(from);
+  const double* p = dst.data<double>();
+  EXPECT_TRUE(p[0] == 1.5 && p[1] == -2.5 && p[2] == 3.25, "copy_ gave [%g, %g, %g]", p[0], p[1],
+              p[2]);
+}
+
+}  // namespace
+
+int main() {
+  check_addmm<float>(Dtype::kFloat32, true);
+  check_addmm<double>(Dtype::kFloat64, true);
+  check_addmm<float>(Dtype::kFloat32, false);
+  check_addmm<double>(Dtype::kFloat64, false);
+  check_mm_and_transposed_view();
+  check_empty_and_copy();
+  return lstm4j::test::finish("abi_test");
+}

@@ -1,0 +1,134 @@
+// Runs every golden case computed by PyTorch (see src/test/resources/golden/README.md) through
+// the C++ API and compares with PyTorch's float64 truth: the C++ half of the C++/Java parity.
+// Tolerances: float32 within 5e-6 max abs, float64 within 1e-12.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lstm4j/lstm.h"
+#include "safetensors_reader.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using lstm4j::test::StFile;
+
+namespace {
+
+double max_abs_diff(const std::vector<double>& got, const std::vector<double>& want) {
+  if (got.size() != want.size()) return INFINITY;
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double d = std::fabs(got[i] - want[i]);
+    if (!(d <= worst)) worst = d;  // NaN propagates as a failure
+  }
+  return worst;
+}
+
+template <typename T>
+const T* opt(const std::vector<T>& v) {
+  return v.empty() ? nullptr : v.data();
+}
+
+template <typename T>
+std::vector<double> widen(const std::vector<T>& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+template <typename T>
+double run_lstm(const StFile& f) {
+  const int64_t I = std::stoll(f.meta("input_size")), H = std::stoll(f.meta("hidden_size"));
+  const int64_t L = std::stoll(f.meta("num_layers")), P0 = std::stoll(f.meta("proj_size"));
+  const bool bias = f.meta("bias") == "true", bidir = f.meta("bidirectional") == "true";
+  const bool batch_first = f.meta("batch_first") == "true", batched = f.meta("batched") == "true";
+  const int32_t dtype = sizeof(T) == 8 ? 1 : 0;
+  lstm4j::Lstm lstm(I, H, L, bias, bidir, P0, dtype, 0, 0);
+  for (const auto& [name, t] : f.tensors) {
+    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) {
+      std::vector<T> w = t.template as<T>();
+      lstm.set_parameter(name.c_str(), w.data(), t.numel());
+    }
+  }
+  const auto& in = f.at("input");
+  const int64_t T_ = batched ? in.shape[batch_first ? 1 : 0] : in.shape[0];
+  const int64_t B = batched ? in.shape[batch_first ? 0 : 1] : 1;
+  const int64_t D = bidir ? 2 : 1, Pn = P0 > 0 ? P0 : H;
+  std::vector<T> x = in.as<T>(), h0, c0;
+  if (f.has("h0")) {
+    h0 = f.at("h0").as<T>();
+    c0 = f.at("c0").as<T>();
+  }
+  std::vector<T> out(static_cast<size_t>(T_ * B * D * Pn)), hn(static_cast<size_t>(L * D * B * Pn)),
+      cn(static_cast<size_t>(L * D * B * H));
+  lstm.forward(x.data(), T_, B, batch_first && batched, opt(h0), opt(c0), out.data(), hn.data(),
+               cn.data());
+  return std::max({max_abs_diff(widen(out), f.at("output").as_double()),
+                   max_abs_diff(widen(hn), f.at("h_n").as_double()),
+                   max_abs_diff(widen(cn), f.at("c_n").as_double())});
+}
+
+template <typename T>
+double run_cell(const StFile& f) {
+  const int64_t I = std::stoll(f.meta("input_size")), H = std::stoll(f.meta("hidden_size"));
+  const bool bias = f.meta("bias") == "true";
+  lstm4j::LstmCell cell(I, H, bias, sizeof(T) == 8 ? 1 : 0, 0, 0);
+  for (const auto& [name, t] : f.tensors) {
+    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) {
+      std::vector<T> w = t.template as<T>();
+      cell.set_parameter(name.c_str(), w.data(), t.numel());
+    }
+  }
+  const auto& in = f.at("input");
+  const int64_t B = in.shape.size() == 2 ? in.shape[0] : 1;
+  std::vector<T> x = in.as<T>(), h0, c0;
+  if (f.has("h0")) {
+    h0 = f.at("h0").as<T>();
+    c0 = f.at("c0").as<T>();
+  }
+  std::vector<T> h1(static_cast<size_t>(B * H)), c1(static_cast<size_t>(B * H));
+  cell.forward(x.data(), B, opt(h0), opt(c0), h1.data(), c1.data());
+  return std::max(max_abs_diff(widen(h1), f.at("h1").as_double()),
+                  max_abs_diff(widen(c1), f.at("c1").as_double()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: golden_test GOLDEN_DIR\n");
+    return 2;
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(argv[1])) {
+    const std::string n = e.path().filename().string();
+    // packed_* cases need variable-length batches, which this core does not do yet.
+    if (e.path().extension() == ".safetensors" && n.rfind("packed_", 0) != 0) {
+      files.push_back(e.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  EXPECT_TRUE(files.size() >= 18, "found only %zu golden cases in %s", files.size(), argv[1]);
+  double worst32 = 0, worst64 = 0;
+  for (const fs::path& p : files) {
+    try {
+      const StFile f = lstm4j::test::read_safetensors(p.string());
+      const bool f64 = f.meta("dtype") == "float64";
+      const bool cell = f.meta("kind") == "cell";
+      const double err = f64 ? (cell ? run_cell<double>(f) : run_lstm<double>(f))
+                             : (cell ? run_cell<float>(f) : run_lstm<float>(f));
+      const double tol = f64 ? 1e-12 : 5e-6;
+      (f64 ? worst64 : worst32) = std::max(f64 ? worst64 : worst32, err);
+      std::printf("%-50s max_abs_err=%.3e %s\n", p.stem().string().c_str(), err,
+                  err <= tol ? "PASS" : "FAIL");
+      EXPECT_TRUE(err <= tol, "%s: max_abs_err %g > %g", p.stem().string().c_str(), err, tol);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", p.string().c_str(), e.what());
+      ++lstm4j::test::failures();
+    }
+  }
+  std::printf("%zu cases; worst float32 error %.3e, worst float64 error %.3e\n", files.size(),
+              worst32, worst64);
+  return lstm4j::test::finish("golden_test");
+}
