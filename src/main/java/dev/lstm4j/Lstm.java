@@ -1,0 +1,171 @@
+package dev.lstm4j;
+
+import dev.lstm4j.spi.LstmEngine;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A {@code torch.nn.LSTM} with fixed weights, ready to run forward passes on one {@link Backend} and
+ * {@link Device}. Results match PyTorch's to float rounding.
+ *
+ * <pre>{@code
+ * LstmConfig config = LstmConfig.builder(64, 128).numLayers(2).batchFirst(true).build();
+ * try (Lstm lstm = Lstm.create(config, StateDict.load(Path.of("lstm.safetensors")))) {
+ *     LstmOutput out = lstm.forward(Tensor.of(data, 8, 32, 64)); // (batch, seq, input_size)
+ *     Tensor hN = out.hN();                                       // (num_layers, batch, hidden_size)
+ * }
+ * }</pre>
+ *
+ * <p>Weights are checked and prepared once, at creation. An {@code Lstm} holds native memory on
+ * native backends: close it. It is thread-safe: several threads may call {@code forward} at once
+ * (each call works in its own scratch memory), and {@link #close()} waits for calls in flight.
+ */
+public final class Lstm implements AutoCloseable {
+    private final LstmConfig config;
+    private final Backend backend;
+    private final Device device;
+    private final LstmEngine engine;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private Lstm(LstmConfig config, Backend backend, Device device, LstmEngine engine) {
+        this.config = config;
+        this.backend = backend;
+        this.device = device;
+        this.engine = engine;
+    }
+
+    /** An LSTM on the {@link Backend#NATIVE} backend, on the CPU. */
+    public static Lstm create(LstmConfig config, StateDict weights) {
+        return create(config, weights, Backend.NATIVE, Device.cpu());
+    }
+
+    /**
+     * An LSTM on the given backend and device.
+     *
+     * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed)
+     * @throws IllegalStateException    if the backend cannot run here (the message says why)
+     */
+    public static Lstm create(LstmConfig config, StateDict weights, Backend backend, Device device) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(device, "device");
+        weights.checkMatches(config.parameterShapes(), config.dtype(), config.toString());
+        LstmEngine engine = Engines.available(backend).createLstm(config, weights, device);
+        return new Lstm(config, backend, device, engine);
+    }
+
+    /** The configuration. */
+    public LstmConfig config() {
+        return config;
+    }
+
+    /** The backend running the forward passes. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The device holding the weights. */
+    public Device device() {
+        return device;
+    }
+
+    /** {@code forward(input)}: zero initial state. */
+    public LstmOutput forward(Tensor input) {
+        return forward(input, null, null);
+    }
+
+    /**
+     * {@code forward(input, (h0, c0))}, with PyTorch's shapes.
+     *
+     * @param input (L, N, input_size), or (N, L, input_size) when batch_first, or (L, input_size) unbatched
+     * @param h0    (D * num_layers, N, H_out) or (D * num_layers, H_out) unbatched; null for zeros
+     * @param c0    (D * num_layers, N, hidden_size) or (D * num_layers, hidden_size) unbatched; null for zeros
+     * @throws IllegalArgumentException naming the parameter and the expected and actual shapes
+     * @throws IllegalStateException    if this LSTM is closed
+     */
+    public LstmOutput forward(Tensor input, Tensor h0, Tensor c0) {
+        Objects.requireNonNull(input, "input");
+        checkDtype("input", input);
+        if (input.dim() != 2 && input.dim() != 3) {
+            throw new IllegalArgumentException("input: expected a 2-D (unbatched) or 3-D (batched) tensor, got "
+                    + input.dim() + "-D " + Arrays.toString(input.shape()));
+        }
+        if (input.size(-1) != config.inputSize()) {
+            throw new IllegalArgumentException("input has inconsistent input_size: got " + input.size(-1)
+                    + ", expected " + config.inputSize());
+        }
+        boolean batched = input.dim() == 3;
+        boolean batchFirst = batched && config.batchFirst();
+        int seqLen = batched ? input.size(batchFirst ? 1 : 0) : input.size(0);
+        int batch = batched ? input.size(batchFirst ? 0 : 1) : 1;
+        if (seqLen == 0 || batch == 0) {
+            throw new IllegalArgumentException("input: expected a non-empty sequence and batch, got shape "
+                    + Arrays.toString(input.shape()));
+        }
+        int states = config.numDirections() * config.numLayers();
+        int hOut = config.realHiddenSize();
+        int[] hShape = batched ? new int[] {states, batch, hOut} : new int[] {states, hOut};
+        int[] cShape = batched ? new int[] {states, batch, config.hiddenSize()} : new int[] {states, config.hiddenSize()};
+        if ((h0 == null) != (c0 == null)) {
+            throw new IllegalArgumentException("(h0, c0): pass both or neither, got " + (h0 == null ? "only c0" : "only h0"));
+        }
+        if (h0 != null) {
+            checkState("h0", h0, hShape, "(D*num_layers" + (batched ? ", batch" : "") + ", proj_size or hidden_size)");
+            checkState("c0", c0, cShape, "(D*num_layers" + (batched ? ", batch" : "") + ", hidden_size)");
+        }
+        int outFeatures = config.numDirections() * hOut;
+        int[] outShape = !batched ? new int[] {seqLen, outFeatures}
+                : batchFirst ? new int[] {batch, seqLen, outFeatures} : new int[] {seqLen, batch, outFeatures};
+        Tensor output = Tensor.zeros(config.dtype(), outShape);
+        Tensor hN = Tensor.zeros(config.dtype(), hShape);
+        Tensor cN = Tensor.zeros(config.dtype(), cShape);
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("Lstm is closed");
+            }
+            engine.forward(input, seqLen, batch, batchFirst, h0, c0, output, hN, cN);
+        } finally {
+            lock.unlock();
+        }
+        return new LstmOutput(output, hN, cN);
+    }
+
+    private void checkDtype(String name, Tensor t) {
+        if (t.dtype() != config.dtype()) {
+            throw new IllegalArgumentException(name + ": expected dtype " + config.dtype() + ", got " + t.dtype());
+        }
+    }
+
+    private void checkState(String name, Tensor t, int[] expected, String meaning) {
+        checkDtype(name, t);
+        if (!Arrays.equals(t.shape(), expected)) {
+            throw new IllegalArgumentException(name + ": expected shape " + Arrays.toString(expected) + " " + meaning
+                    + ", got " + Arrays.toString(t.shape()));
+        }
+    }
+
+    /** Frees the weights and any native memory. Idempotent; waits for forward calls in flight. */
+    @Override
+    public void close() {
+        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
+        lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                engine.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return config + " on " + backend + " " + device;
+    }
+}

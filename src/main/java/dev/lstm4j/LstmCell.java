@@ -1,0 +1,150 @@
+package dev.lstm4j;
+
+import dev.lstm4j.spi.LstmCellEngine;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A {@code torch.nn.LSTMCell} with fixed weights ({@code weight_ih}, {@code weight_hh}, {@code bias_ih},
+ * {@code bias_hh}) on one {@link Backend} and {@link Device}. Thread-safe like {@link Lstm}; close it.
+ */
+public final class LstmCell implements AutoCloseable {
+    private final LstmCellConfig config;
+    private final Backend backend;
+    private final Device device;
+    private final LstmCellEngine engine;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private LstmCell(LstmCellConfig config, Backend backend, Device device, LstmCellEngine engine) {
+        this.config = config;
+        this.backend = backend;
+        this.device = device;
+        this.engine = engine;
+    }
+
+    /** A cell on the {@link Backend#NATIVE} backend, on the CPU. */
+    public static LstmCell create(LstmCellConfig config, StateDict weights) {
+        return create(config, weights, Backend.NATIVE, Device.cpu());
+    }
+
+    /**
+     * A cell on the given backend and device.
+     *
+     * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed)
+     * @throws IllegalStateException    if the backend cannot run here
+     */
+    public static LstmCell create(LstmCellConfig config, StateDict weights, Backend backend, Device device) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(device, "device");
+        weights.checkMatches(config.parameterShapes(), config.dtype(), config.toString());
+        LstmCellEngine engine = Engines.available(backend).createCell(config, weights, device);
+        return new LstmCell(config, backend, device, engine);
+    }
+
+    /** The configuration. */
+    public LstmCellConfig config() {
+        return config;
+    }
+
+    /** The backend. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The device. */
+    public Device device() {
+        return device;
+    }
+
+    /** {@code forward(input)}: zero state. */
+    public LstmCellOutput forward(Tensor input) {
+        return forward(input, null, null);
+    }
+
+    /**
+     * {@code forward(input, (h0, c0))}.
+     *
+     * @param input (N, input_size) or (input_size) unbatched
+     * @param h0    (N, hidden_size) or (hidden_size); null for zeros
+     * @param c0    like h0
+     * @throws IllegalArgumentException naming the parameter and the expected and actual shapes
+     * @throws IllegalStateException    if this cell is closed
+     */
+    public LstmCellOutput forward(Tensor input, Tensor h0, Tensor c0) {
+        Objects.requireNonNull(input, "input");
+        checkDtype("input", input);
+        if (input.dim() != 1 && input.dim() != 2) {
+            throw new IllegalArgumentException("input: expected a 1-D (unbatched) or 2-D (batched) tensor, got "
+                    + input.dim() + "-D " + Arrays.toString(input.shape()));
+        }
+        if (input.size(-1) != config.inputSize()) {
+            throw new IllegalArgumentException("input has inconsistent input_size: got " + input.size(-1)
+                    + ", expected " + config.inputSize());
+        }
+        boolean batched = input.dim() == 2;
+        int batch = batched ? input.size(0) : 1;
+        if (batch == 0) {
+            throw new IllegalArgumentException("input: expected a non-empty batch, got shape "
+                    + Arrays.toString(input.shape()));
+        }
+        int[] stateShape = batched ? new int[] {batch, config.hiddenSize()} : new int[] {config.hiddenSize()};
+        if ((h0 == null) != (c0 == null)) {
+            throw new IllegalArgumentException("(h0, c0): pass both or neither, got " + (h0 == null ? "only c0" : "only h0"));
+        }
+        if (h0 != null) {
+            checkState("h0", h0, stateShape);
+            checkState("c0", c0, stateShape);
+        }
+        Tensor h1 = Tensor.zeros(config.dtype(), stateShape);
+        Tensor c1 = Tensor.zeros(config.dtype(), stateShape);
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("LstmCell is closed");
+            }
+            engine.forward(input, batch, h0, c0, h1, c1);
+        } finally {
+            lock.unlock();
+        }
+        return new LstmCellOutput(h1, c1);
+    }
+
+    private void checkDtype(String name, Tensor t) {
+        if (t.dtype() != config.dtype()) {
+            throw new IllegalArgumentException(name + ": expected dtype " + config.dtype() + ", got " + t.dtype());
+        }
+    }
+
+    private void checkState(String name, Tensor t, int[] expected) {
+        checkDtype(name, t);
+        if (!Arrays.equals(t.shape(), expected)) {
+            throw new IllegalArgumentException(name + ": expected shape " + Arrays.toString(expected)
+                    + " (batch, hidden_size), got " + Arrays.toString(t.shape()));
+        }
+    }
+
+    /** Frees native memory. Idempotent; waits for forward calls in flight. */
+    @Override
+    public void close() {
+        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
+        lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                engine.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return config + " on " + backend + " " + device;
+    }
+}

@@ -1,0 +1,198 @@
+package dev.lstm4j.libtorch;
+
+import dev.lstm4j.DType;
+import dev.lstm4j.Device;
+import dev.lstm4j.LstmCellConfig;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.StateDict;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.spi.EngineProvider;
+import dev.lstm4j.spi.LstmCellEngine;
+import dev.lstm4j.spi.LstmEngine;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.T_TensorTensorTensor_T;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The {@link dev.lstm4j.Backend#LIBTORCH} backend: LibTorch's own {@code torch::lstm} and
+ * {@code torch::lstm_cell}, called through the JavaCPP presets' Java API. It is the in-process
+ * reference that the other backends are compared with, and the anchor of the benchmarks.
+ */
+public final class LibTorchEngineProvider implements EngineProvider {
+    private final String unavailableReason;
+
+    /** Loads the presets' LibTorch; remembers why if that fails. */
+    public LibTorchEngineProvider() {
+        String reason = null;
+        try {
+            Loader.load(torch.class);
+        } catch (Throwable e) { // reported through unavailableReason(), never swallowed
+            reason = "cannot load LibTorch from the JavaCPP presets: " + e;
+        }
+        this.unavailableReason = reason;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return unavailableReason == null;
+    }
+
+    @Override
+    public String unavailableReason() {
+        return unavailableReason;
+    }
+
+    private static void checkDevice(Device device) {
+        if (!device.isCpu()) {
+            throw new IllegalArgumentException("device: the LIBTORCH backend runs on cpu only, got " + device);
+        }
+    }
+
+    @Override
+    public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
+        checkDevice(device);
+        // torch::lstm takes the flat parameter list in state_dict order: per layer and direction
+        // w_ih, w_hh, [b_ih, b_hh], [w_hr].
+        List<org.bytedeco.pytorch.Tensor> params = new ArrayList<>();
+        for (String name : config.parameterShapes().keySet()) {
+            params.add(toTorch(weights.get(name)));
+        }
+        return new LibTorchLstmEngine(config, params);
+    }
+
+    @Override
+    public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
+        checkDevice(device);
+        return new LibTorchCellEngine(config, toTorch(weights.get("weight_ih")), toTorch(weights.get("weight_hh")),
+                config.bias() ? toTorch(weights.get("bias_ih")) : null,
+                config.bias() ? toTorch(weights.get("bias_hh")) : null);
+    }
+
+    /**
+     * A LibTorch tensor owning a copy of {@code t}. Inside a {@link PointerScope} it belongs to the
+     * scope; outside one, to the caller.
+     */
+    static org.bytedeco.pytorch.Tensor toTorch(Tensor t) {
+        return toTorch(t, t.shape());
+    }
+
+    static org.bytedeco.pytorch.Tensor toTorch(Tensor t, int[] shape) {
+        long[] sizes = new long[shape.length];
+        for (int k = 0; k < shape.length; k++) {
+            sizes[k] = shape[k];
+        }
+        try (Pointer data = t.dtype() == DType.FLOAT32 ? new FloatPointer(t.floatData())
+                        : new DoublePointer(t.doubleData());
+                TensorOptions options = new TensorOptions(t.dtype() == DType.FLOAT32 ? torch.ScalarType.Float
+                        : torch.ScalarType.Double);
+                org.bytedeco.pytorch.Tensor view = torch.from_blob(data, sizes, options)) {
+            return view.clone();
+        }
+    }
+
+    /** Copies a LibTorch result into {@code dst}'s array. */
+    static void copyOut(org.bytedeco.pytorch.Tensor src, Tensor dst) {
+        org.bytedeco.pytorch.Tensor c = src.contiguous();
+        if (c.numel() != dst.numel()) {
+            throw new IllegalStateException("LibTorch returned " + c.numel() + " elements, expected " + dst.numel());
+        }
+        if (dst.dtype() == DType.FLOAT32) {
+            c.data_ptr_float().get(dst.floatData());
+        } else {
+            c.data_ptr_double().get(dst.doubleData());
+        }
+    }
+
+    private static final class LibTorchLstmEngine implements LstmEngine {
+        private final LstmConfig config;
+        private final List<org.bytedeco.pytorch.Tensor> paramList;
+        private final TensorVector params;
+
+        LibTorchLstmEngine(LstmConfig config, List<org.bytedeco.pytorch.Tensor> paramList) {
+            this.config = config;
+            this.paramList = paramList;
+            this.params = new TensorVector(paramList.toArray(new org.bytedeco.pytorch.Tensor[0]));
+        }
+
+        @Override
+        public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
+                Tensor output, Tensor hN, Tensor cN) {
+            int states = config.numDirections() * config.numLayers();
+            int[] xShape = batchFirst ? new int[] {batch, seqLen, config.inputSize()}
+                    : new int[] {seqLen, batch, config.inputSize()};
+            int[] hShape = {states, batch, config.realHiddenSize()};
+            int[] cShape = {states, batch, config.hiddenSize()};
+            try (PointerScope scope = new PointerScope()) {
+                org.bytedeco.pytorch.Tensor x = toTorch(input, xShape);
+                // PyTorch detects a projection from h0's last size, so the state is always passed.
+                org.bytedeco.pytorch.Tensor h = toTorch(h0 != null ? h0 : Tensor.zeros(config.dtype(), hShape), hShape);
+                org.bytedeco.pytorch.Tensor c = toTorch(c0 != null ? c0 : Tensor.zeros(config.dtype(), cShape), cShape);
+                T_TensorTensorTensor_T r = torch.lstm(x, new TensorVector(h, c), params, config.bias(),
+                        config.numLayers(), 0.0, false, config.bidirectional(), batchFirst);
+                copyOut(r.get0(), output);
+                copyOut(r.get1(), hN);
+                copyOut(r.get2(), cN);
+            }
+        }
+
+        @Override
+        public void close() {
+            params.close();
+            paramList.forEach(Pointer::close);
+        }
+    }
+
+    private static final class LibTorchCellEngine implements LstmCellEngine {
+        private final LstmCellConfig config;
+        private final org.bytedeco.pytorch.Tensor wIh;
+        private final org.bytedeco.pytorch.Tensor wHh;
+        private final org.bytedeco.pytorch.Tensor bIh;
+        private final org.bytedeco.pytorch.Tensor bHh;
+
+        LibTorchCellEngine(LstmCellConfig config, org.bytedeco.pytorch.Tensor wIh, org.bytedeco.pytorch.Tensor wHh,
+                org.bytedeco.pytorch.Tensor bIh, org.bytedeco.pytorch.Tensor bHh) {
+            this.config = config;
+            this.wIh = wIh;
+            this.wHh = wHh;
+            this.bIh = bIh;
+            this.bHh = bHh;
+        }
+
+        @Override
+        public void forward(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
+            int[] xShape = {batch, config.inputSize()};
+            int[] sShape = {batch, config.hiddenSize()};
+            try (PointerScope scope = new PointerScope()) {
+                org.bytedeco.pytorch.Tensor x = toTorch(input, xShape);
+                org.bytedeco.pytorch.Tensor h = toTorch(h0 != null ? h0 : Tensor.zeros(config.dtype(), sShape), sShape);
+                org.bytedeco.pytorch.Tensor c = toTorch(c0 != null ? c0 : Tensor.zeros(config.dtype(), sShape), sShape);
+                T_TensorTensor_T r = bIh != null
+                        ? torch.lstm_cell(x, new TensorVector(h, c), wIh, wHh, new TensorOptional(bIh),
+                                new TensorOptional(bHh))
+                        : torch.lstm_cell(x, new TensorVector(h, c), wIh, wHh);
+                copyOut(r.get0(), h1);
+                copyOut(r.get1(), c1);
+            }
+        }
+
+        @Override
+        public void close() {
+            wIh.close();
+            wHh.close();
+            if (bIh != null) {
+                bIh.close();
+                bHh.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.lstm4j.nativ;
+
+import dev.lstm4j.DType;
+import dev.lstm4j.Device;
+import dev.lstm4j.LstmCellConfig;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.StateDict;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.nativ.binding.Lstm4jNative;
+import dev.lstm4j.nativ.binding.NativeLstm;
+import dev.lstm4j.nativ.binding.NativeLstmCell;
+import dev.lstm4j.spi.EngineProvider;
+import dev.lstm4j.spi.LstmCellEngine;
+import dev.lstm4j.spi.LstmEngine;
+import java.util.Map;
+
+/** The {@link dev.lstm4j.Backend#NATIVE} backend: lstm4j's C++ LSTM through JavaCPP. */
+public final class NativeEngineProvider implements EngineProvider {
+    private final String unavailableReason;
+
+    /** Loads LibTorch and lstm4j's JNI library; remembers why if that fails. */
+    public NativeEngineProvider() {
+        String reason = null;
+        try {
+            Lstm4jNative.load();
+        } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ...: reported, never swallowed
+            reason = "cannot load lstm4j's native library: " + e;
+        }
+        this.unavailableReason = reason;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return unavailableReason == null;
+    }
+
+    @Override
+    public String unavailableReason() {
+        return unavailableReason;
+    }
+
+    private static void checkDevice(Device device) {
+        if (!device.isCpu()) {
+            throw new IllegalArgumentException("device: this build of the NATIVE backend runs on cpu only, got " + device);
+        }
+    }
+
+    @Override
+    public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
+        checkDevice(device);
+        NativeLstm lstm = new NativeLstm(config.inputSize(), config.hiddenSize(), config.numLayers(), config.bias(),
+                config.bidirectional(), config.projSize(), dtypeCode(config.dtype()), 0, device.index());
+        try {
+            for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
+                Tensor t = e.getValue();
+                if (t.dtype() == DType.FLOAT32) {
+                    lstm.set_parameter(e.getKey(), t.floatData(), t.numel());
+                } else {
+                    lstm.set_parameter(e.getKey(), t.doubleData(), t.numel());
+                }
+            }
+            lstm.prepare();
+        } catch (RuntimeException e) {
+            lstm.close();
+            throw e;
+        }
+        return new NativeLstmEngine(lstm);
+    }
+
+    @Override
+    public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
+        checkDevice(device);
+        NativeLstmCell cell = new NativeLstmCell(config.inputSize(), config.hiddenSize(), config.bias(),
+                dtypeCode(config.dtype()), 0, device.index());
+        try {
+            for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
+                Tensor t = e.getValue();
+                if (t.dtype() == DType.FLOAT32) {
+                    cell.set_parameter(e.getKey(), t.floatData(), t.numel());
+                } else {
+                    cell.set_parameter(e.getKey(), t.doubleData(), t.numel());
+                }
+            }
+            cell.prepare();
+        } catch (RuntimeException e) {
+            cell.close();
+            throw e;
+        }
+        return new NativeLstmCellEngine(cell);
+    }
+
+    static int dtypeCode(DType dtype) {
+        return dtype == DType.FLOAT64 ? 1 : 0;
+    }
+
+    /** Runs forward passes on a prepared {@link NativeLstm}. */
+    private static final class NativeLstmEngine implements LstmEngine {
+        private final NativeLstm lstm;
+
+        NativeLstmEngine(NativeLstm lstm) {
+            this.lstm = lstm;
+        }
+
+        @Override
+        public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
+                Tensor output, Tensor hN, Tensor cN) {
+            if (input.dtype() == DType.FLOAT32) {
+                lstm.forward(input.floatData(), seqLen, batch, batchFirst, h0 == null ? null : h0.floatData(),
+                        c0 == null ? null : c0.floatData(), output.floatData(), hN.floatData(), cN.floatData());
+            } else {
+                lstm.forward(input.doubleData(), seqLen, batch, batchFirst, h0 == null ? null : h0.doubleData(),
+                        c0 == null ? null : c0.doubleData(), output.doubleData(), hN.doubleData(), cN.doubleData());
+            }
+        }
+
+        @Override
+        public void close() {
+            lstm.close();
+        }
+    }
+
+    /** Runs steps on a prepared {@link NativeLstmCell}. */
+    private static final class NativeLstmCellEngine implements LstmCellEngine {
+        private final NativeLstmCell cell;
+
+        NativeLstmCellEngine(NativeLstmCell cell) {
+            this.cell = cell;
+        }
+
+        @Override
+        public void forward(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
+            if (input.dtype() == DType.FLOAT32) {
+                cell.forward(input.floatData(), batch, h0 == null ? null : h0.floatData(),
+                        c0 == null ? null : c0.floatData(), h1.floatData(), c1.floatData());
+            } else {
+                cell.forward(input.doubleData(), batch, h0 == null ? null : h0.doubleData(),
+                        c0 == null ? null : c0.doubleData(), h1.doubleData(), c1.doubleData());
+            }
+        }
+
+        @Override
+        public void close() {
+            cell.close();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.lstm4j.nativ.binding;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Properties;
+
+/**
+ * Binding of C++ {@code lstm4j::Lstm} (native/include/lstm4j/lstm.h). C++ exceptions
+ * ({@code lstm4j::Error}) arrive as {@link RuntimeException}s carrying the message.
+ * Internal: use {@link dev.lstm4j.Lstm}.
+ */
+@Properties(inherit = Lstm4jNative.class)
+@Name("lstm4j::Lstm")
+public class NativeLstm extends Pointer {
+    static {
+        Loader.load();
+    }
+
+    /** See lstm.h; dtype 0 = float32, 1 = float64; deviceType 0 = CPU, 1 = CUDA. */
+    public NativeLstm(long inputSize, long hiddenSize, long numLayers, boolean bias, boolean bidirectional,
+            long projSize, int dtype, int deviceType, int deviceIndex) {
+        super((Pointer) null);
+        allocate(inputSize, hiddenSize, numLayers, bias, bidirectional, projSize, dtype, deviceType, deviceIndex);
+    }
+
+    private native void allocate(@Cast("int64_t") long inputSize, @Cast("int64_t") long hiddenSize,
+            @Cast("int64_t") long numLayers, @Cast("bool") boolean bias, @Cast("bool") boolean bidirectional,
+            @Cast("int64_t") long projSize, int dtype, int deviceType, int deviceIndex);
+
+    public native void set_parameter(String name, @Const float[] data, @Cast("int64_t") long numel);
+
+    public native void set_parameter(String name, @Const double[] data, @Cast("int64_t") long numel);
+
+    public native void prepare();
+
+    public native void forward(@Const float[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
+            @Cast("bool") boolean batchFirst, @Const float[] h0, @Const float[] c0, float[] output, float[] hN,
+            float[] cN);
+
+    public native void forward(@Const double[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
+            @Cast("bool") boolean batchFirst, @Const double[] h0, @Const double[] c0, double[] output, double[] hN,
+            double[] cN);
+}

@@ -1,0 +1,27 @@
+package dev.lstm4j.spi;
+
+import dev.lstm4j.Device;
+import dev.lstm4j.LstmCellConfig;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.StateDict;
+
+/**
+ * Creates a backend's engines. Implementations have a public no-argument constructor; the API
+ * instantiates them reflectively so that it links no backend's classes.
+ */
+public interface EngineProvider {
+    /**
+     * Whether the backend can run on this machine; if not, {@link #unavailableReason()} says why.
+     * Must not throw.
+     */
+    boolean isAvailable();
+
+    /** Why {@link #isAvailable()} is false (null when it is true). */
+    String unavailableReason();
+
+    /** Prepares an LSTM; {@code weights} already match {@code config}. */
+    LstmEngine createLstm(LstmConfig config, StateDict weights, Device device);
+
+    /** Prepares an LSTM cell; {@code weights} already match {@code config}. */
+    LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device);
+}

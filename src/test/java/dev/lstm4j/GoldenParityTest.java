@@ -1,0 +1,59 @@
+package dev.lstm4j;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.golden.GoldenCase;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every golden case computed by PyTorch, on every CPU backend, against PyTorch's float64 truth:
+ * float32 within 5e-6 max abs, float64 within 1e-12.
+ */
+class GoldenParityTest {
+    private static final Map<Backend, double[]> WORST = new EnumMap<>(Backend.class);
+
+    static Stream<Arguments> cases() throws IOException {
+        List<Arguments> args = new ArrayList<>();
+        for (Path p : TestSupport.goldenFiles()) {
+            for (Backend b : Backend.values()) {
+                args.add(Arguments.of(b, p.getFileName().toString(), p));
+            }
+        }
+        return args.stream();
+    }
+
+    @Test
+    void allGoldenCasesArePresent() throws IOException {
+        assertTrue(TestSupport.goldenFiles().size() >= 18, "golden cases missing from the test resources");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void matchesPyTorch(Backend backend, String name, Path file) throws IOException {
+        GoldenCase c = GoldenCase.load(file);
+        double err = c.run(backend, Device.cpu());
+        synchronized (WORST) {
+            double[] w = WORST.computeIfAbsent(backend, k -> new double[2]);
+            int slot = c.dtype() == DType.FLOAT64 ? 1 : 0;
+            w[slot] = Math.max(w[slot], err);
+        }
+        System.out.printf("%-9s %-45s max_abs_err=%.3e (tolerance %.0e)%n", backend, c.name(), err, c.tolerance());
+        assertTrue(err <= c.tolerance(), backend + " " + c.name() + ": max_abs_err " + err + " > " + c.tolerance());
+    }
+
+    @AfterAll
+    static void report() {
+        WORST.forEach((b, w) -> System.out.printf("worst error %s: float32 %.3e, float64 %.3e%n", b, w[0], w[1]));
+    }
+}

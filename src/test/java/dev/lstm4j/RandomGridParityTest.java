@@ -1,0 +1,87 @@
+package dev.lstm4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A seeded grid of every combination of layers 1-3, bidirectional, proj_size, bias, batch_first,
+ * unbatched input and (h0, c0), in float32 and float64: NATIVE against LIBTORCH.
+ */
+class RandomGridParityTest {
+    private static final double[] WORST = new double[2];
+
+    static Stream<Arguments> grid() {
+        List<Arguments> args = new ArrayList<>();
+        for (int layers = 1; layers <= 3; layers++) {
+            for (int bits = 0; bits < 64; bits++) {
+                for (DType dtype : DType.values()) {
+                    args.add(Arguments.of(layers, (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0, (bits & 8) != 0,
+                            (bits & 16) != 0, (bits & 32) != 0, dtype));
+                }
+            }
+        }
+        return args.stream();
+    }
+
+    @ParameterizedTest(name = "layers={0} bidir={1} proj={2} bias={3} batch_first={4} unbatched={5} hx={6} {7}")
+    @MethodSource("grid")
+    void nativeMatchesLibTorch(int layers, boolean bidir, boolean proj, boolean bias, boolean batchFirst,
+            boolean unbatched, boolean hx, DType dtype) {
+        long seed = 1000L * layers + (bidir ? 1 : 0) + (proj ? 2 : 0) + (bias ? 4 : 0) + (batchFirst ? 8 : 0)
+                + (unbatched ? 16 : 0) + (hx ? 32 : 0) + (dtype == DType.FLOAT64 ? 64 : 0);
+        Random rnd = new Random(seed);
+        int inputSize = 5;
+        int hidden = 8;
+        int seqLen = 6;
+        int batch = 3;
+        LstmConfig config = LstmConfig.builder(inputSize, hidden).numLayers(layers).bidirectional(bidir)
+                .projSize(proj ? 3 : 0).bias(bias).batchFirst(batchFirst).dtype(dtype).build();
+        StateDict weights = TestSupport.randomWeights(config.parameterShapes(), hidden, dtype, rnd);
+        int[] inShape = unbatched ? new int[] {seqLen, inputSize}
+                : batchFirst ? new int[] {batch, seqLen, inputSize} : new int[] {seqLen, batch, inputSize};
+        Tensor input = TestSupport.random(inShape, dtype, rnd, 1.0);
+        int states = config.numDirections() * layers;
+        Tensor h0 = null;
+        Tensor c0 = null;
+        if (hx) {
+            h0 = TestSupport.random(unbatched ? new int[] {states, config.realHiddenSize()}
+                    : new int[] {states, batch, config.realHiddenSize()}, dtype, rnd, 1.0);
+            c0 = TestSupport.random(unbatched ? new int[] {states, hidden} : new int[] {states, batch, hidden}, dtype,
+                    rnd, 1.0);
+        }
+        LstmOutput a;
+        LstmOutput b;
+        try (Lstm nat = Lstm.create(config, weights, Backend.NATIVE, Device.cpu());
+                Lstm ref = Lstm.create(config, weights, Backend.LIBTORCH, Device.cpu())) {
+            a = nat.forward(input, h0, c0);
+            b = ref.forward(input, h0, c0);
+        }
+        assertArrayEquals(b.output().shape(), a.output().shape(), "output shape");
+        assertArrayEquals(b.hN().shape(), a.hN().shape(), "h_n shape");
+        assertArrayEquals(b.cN().shape(), a.cN().shape(), "c_n shape");
+        double err = Math.max(a.output().maxAbsDiff(b.output()), Math.max(a.hN().maxAbsDiff(b.hN()),
+                a.cN().maxAbsDiff(b.cN())));
+        double tol = dtype == DType.FLOAT64 ? 1e-12 : 2e-6;
+        synchronized (WORST) {
+            int slot = dtype == DType.FLOAT64 ? 1 : 0;
+            WORST[slot] = Math.max(WORST[slot], err);
+        }
+        assertTrue(err <= tol, config + (unbatched ? " unbatched" : "") + (hx ? " with (h0, c0)" : "")
+                + ": NATIVE vs LIBTORCH max_abs_err " + err + " > " + tol);
+    }
+
+    @AfterAll
+    static void report() {
+        System.out.printf("random grid, NATIVE vs LIBTORCH: worst float32 %.3e, worst float64 %.3e%n", WORST[0],
+                WORST[1]);
+    }
+}
