@@ -1,0 +1,3 @@
+// float32 gate kernel for base; the compiler flags come from CMakeLists.txt.
+#define LSTM4J_GATES_ROW_F32 gates_row_f32_base
+#include "cpu/lstm_gates_f32.inc"

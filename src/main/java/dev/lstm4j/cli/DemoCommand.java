@@ -1,0 +1,113 @@
+package dev.lstm4j.cli;
+
+import dev.lstm4j.Backend;
+import dev.lstm4j.Device;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.LstmOutput;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.golden.GoldenCase;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code lstm4j demo}: runs the built-in model (a 2-layer LSTM with PyTorch's own results for one
+ * input) on every available backend and prints how each agrees with PyTorch and with LibTorch,
+ * and its median time.
+ */
+final class DemoCommand {
+    static final String MODEL_RESOURCE = "/dev/lstm4j/demo/demo_lstm.safetensors";
+    private static final int WARMUP = 5;
+    private static final int RUNS = 30;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    DemoCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    int run(String[] args) {
+        if (args.length > 0) {
+            throw new Main.UsageException("demo takes no arguments");
+        }
+        GoldenCase model = loadModel();
+        LstmConfig config = model.lstmConfig();
+        Tensor input = model.tensor("input");
+        out.println("lstm4j demo: " + config + ", input " + Arrays.toString(input.shape()) + " ("
+                + model.dtype() + "), expected results computed by PyTorch " + "in float64");
+        Map<Backend, LstmOutput> results = new LinkedHashMap<>();
+        Map<Backend, Double> medians = new LinkedHashMap<>();
+        List<String> unavailable = new ArrayList<>();
+        for (Backend b : Backend.values()) {
+            try (Lstm lstm = Lstm.create(config, model.weights(), b, Device.cpu())) {
+                LstmOutput o = lstm.forward(input);
+                for (int i = 0; i < WARMUP; i++) {
+                    lstm.forward(input);
+                }
+                double[] times = new double[RUNS];
+                for (int i = 0; i < RUNS; i++) {
+                    long t0 = System.nanoTime();
+                    lstm.forward(input);
+                    times[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                Arrays.sort(times);
+                results.put(b, o);
+                medians.put(b, times[RUNS / 2]);
+            } catch (IllegalStateException e) {
+                unavailable.add(b + ": " + e.getMessage());
+            }
+        }
+        LstmOutput reference = results.get(Backend.LIBTORCH);
+        Double refTime = medians.get(Backend.LIBTORCH);
+        out.printf("%n%-9s %-6s %-22s %-22s %12s %14s%n", "backend", "device", "max |err| vs PyTorch",
+                "max |diff| vs LibTorch", "median ms", "vs LIBTORCH");
+        boolean allOk = true;
+        for (Map.Entry<Backend, LstmOutput> e : results.entrySet()) {
+            LstmOutput o = e.getValue();
+            double vsTruth = Math.max(o.output().maxAbsDiff(model.tensor("output")),
+                    Math.max(o.hN().maxAbsDiff(model.tensor("h_n")), o.cN().maxAbsDiff(model.tensor("c_n"))));
+            String vsRef = reference == null ? "n/a" : String.format("%.3e", Math.max(
+                    o.output().maxAbsDiff(reference.output()), o.hN().maxAbsDiff(reference.hN())));
+            double ms = medians.get(e.getKey());
+            String ratio = refTime == null ? "n/a" : String.format("%.2fx time", ms / refTime);
+            allOk &= vsTruth <= model.tolerance();
+            out.printf("%-9s %-6s %-22s %-22s %12.3f %14s%n", e.getKey(), "cpu", String.format("%.3e %s", vsTruth,
+                    vsTruth <= model.tolerance() ? "PASS" : "FAIL"), vsRef, ms, ratio);
+        }
+        for (String u : unavailable) {
+            out.println("not available: " + u);
+        }
+        out.printf("%nmedian of %d runs after %d warm-up runs; tolerance vs PyTorch %.0e (max abs)%n", RUNS, WARMUP,
+                model.tolerance());
+        return allOk ? 0 : 1;
+    }
+
+    private GoldenCase loadModel() {
+        try (InputStream in = DemoCommand.class.getResourceAsStream(MODEL_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("built-in model " + MODEL_RESOURCE + " is missing from the jar");
+            }
+            Path tmp = Files.createTempFile("lstm4j-demo", ".safetensors");
+            try {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                return GoldenCase.load(tmp);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.lstm4j.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/**
+ * The {@code lstm4j} command line: {@code demo} and {@code verify}. Run through the {@code ./lstm4j}
+ * launcher at the repository root.
+ */
+public final class Main {
+    static final String USAGE = String.join(System.lineSeparator(),
+            "usage: lstm4j COMMAND [ARGS]",
+            "",
+            "commands:",
+            "  demo                                  run the built-in model on every available backend and",
+            "                                        print the agreement and timing of each",
+            "  verify [--backend native|libtorch] [--device cpu] FILE...",
+            "                                        run golden-format case files and check them against",
+            "                                        PyTorch's float64 results; exit 0 only if all pass",
+            "  help                                  this text");
+
+    private Main() {
+    }
+
+    /** Entry point; exits with the command's status. */
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * Runs one command.
+     *
+     * @return the exit status: 0 success, 1 a check failed, 2 bad usage or input
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.println(USAGE);
+            return 2;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            switch (args[0]) {
+                case "demo":
+                    return new DemoCommand(out, err).run(rest);
+                case "verify":
+                    return new VerifyCommand(out, err).run(rest);
+                case "help":
+                case "--help":
+                case "-h":
+                    out.println(USAGE);
+                    return 0;
+                default:
+                    err.println("lstm4j: unknown command '" + args[0] + "'");
+                    err.println(USAGE);
+                    return 2;
+            }
+        } catch (UsageException e) {
+            err.println("lstm4j " + args[0] + ": " + e.getMessage());
+            return 2;
+        }
+    }
+
+    /** Bad command-line arguments; the message says which. */
+    static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+}
