@@ -1,0 +1,89 @@
+package dev.lstm4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line's output format and exit codes. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static String[] verifyArgs(String backend) throws Exception {
+        List<String> a = new ArrayList<>(List.of("verify", "--backend", backend, "--device", "cpu"));
+        for (Path p : TestSupport.goldenFiles()) {
+            a.add(p.toString());
+        }
+        return a.toArray(new String[0]);
+    }
+
+    @Test
+    void verifyPassesEveryGoldenCaseOnEveryBackend() throws Exception {
+        int n = TestSupport.goldenFiles().size();
+        for (String backend : new String[] {"native", "libtorch"}) {
+            Run r = run(verifyArgs(backend));
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains(n + " passed, 0 failed"), r.out());
+            assertTrue(r.out().lines().filter(l -> l.matches("\\S+ max_abs_err=\\S+ PASS")).count() == n, r.out());
+        }
+    }
+
+    @Test
+    void badFilesExitTwoWithOneLineNamingFileAndProblem() throws Exception {
+        Path missing = dir.resolve("missing.safetensors");
+        Path truncated = dir.resolve("truncated.safetensors");
+        byte[] good = Files.readAllBytes(TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors"));
+        Files.write(truncated, Arrays.copyOf(good, 100));
+        Path junk = dir.resolve("junk.safetensors");
+        Files.writeString(junk, "this is not a safetensors file at all");
+        Path good1 = TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
+        Run r = run("verify", missing.toString(), truncated.toString(), junk.toString(), good1.toString());
+        assertEquals(2, r.code());
+        List<String> errs = r.err().lines().toList();
+        assertEquals(3, errs.size(), r.err());
+        assertTrue(errs.get(0).startsWith(missing.toString()) && errs.get(0).contains("no such file"), errs.get(0));
+        assertTrue(errs.get(1).startsWith(truncated.toString()) && errs.get(1).contains("truncated"), errs.get(1));
+        assertTrue(errs.get(2).startsWith(junk.toString()), errs.get(2));
+        assertTrue(r.out().contains("1 passed, 0 failed"), r.out());
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertEquals(2, run().code());
+        assertEquals(2, run("frobnicate").code());
+        assertEquals(2, run("verify").code());
+        Run r = run("verify", "--backend", "tpu", "x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("backend: expected one of"), r.err());
+    }
+
+    @Test
+    void demoRunsEveryBackendAndAgreesWithPyTorch() {
+        Run r = run("demo");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("NATIVE") && l.contains("PASS")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("LIBTORCH") && l.contains("PASS")), r.out());
+    }
+}

@@ -1,0 +1,127 @@
+package dev.lstm4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Bad input gets a precise exception naming the parameter, on every backend, before any native call. */
+class ValidationTest {
+    private static final LstmConfig CONFIG = LstmConfig.builder(5, 8).numLayers(2).bidirectional(true).projSize(3)
+            .build();
+
+    private static Lstm open(Backend backend) {
+        return Lstm.create(CONFIG, TestSupport.randomWeights(CONFIG.parameterShapes(), 8, DType.FLOAT32,
+                new Random(1)), backend, Device.cpu());
+    }
+
+    private static void assertMessage(String expected, Throwable e) {
+        assertTrue(e.getMessage().contains(expected), "message '" + e.getMessage() + "' lacks '" + expected + "'");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void wrongInputSize(Backend backend) {
+        try (Lstm lstm = open(backend)) {
+            Tensor x = Tensor.zeros(DType.FLOAT32, 4, 2, 7);
+            assertMessage("input has inconsistent input_size: got 7, expected 5",
+                    assertThrows(IllegalArgumentException.class, () -> lstm.forward(x)));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void wrongStateShapes(Backend backend) {
+        try (Lstm lstm = open(backend)) {
+            Tensor x = Tensor.zeros(DType.FLOAT32, 4, 2, 5);
+            Tensor h0 = Tensor.zeros(DType.FLOAT32, 2, 2, 3);
+            Tensor c0 = Tensor.zeros(DType.FLOAT32, 4, 2, 8);
+            assertMessage("h0: expected shape [4, 2, 3]", assertThrows(IllegalArgumentException.class,
+                    () -> lstm.forward(x, h0, c0)));
+            Tensor h0ok = Tensor.zeros(DType.FLOAT32, 4, 2, 3);
+            Tensor c0bad = Tensor.zeros(DType.FLOAT32, 4, 2, 3);
+            assertMessage("c0: expected shape [4, 2, 8] (D*num_layers, batch, hidden_size), got [4, 2, 3]",
+                    assertThrows(IllegalArgumentException.class, () -> lstm.forward(x, h0ok, c0bad)));
+            assertMessage("pass both or neither", assertThrows(IllegalArgumentException.class,
+                    () -> lstm.forward(x, h0ok, null)));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void wrongDtypeRankAndEmpty(Backend backend) {
+        try (Lstm lstm = open(backend)) {
+            assertMessage("input: expected dtype float32, got float64", assertThrows(IllegalArgumentException.class,
+                    () -> lstm.forward(Tensor.zeros(DType.FLOAT64, 4, 2, 5))));
+            assertMessage("expected a 2-D (unbatched) or 3-D (batched) tensor, got 4-D",
+                    assertThrows(IllegalArgumentException.class, () -> lstm.forward(Tensor.zeros(DType.FLOAT32, 1, 4, 2, 5))));
+            assertMessage("non-empty", assertThrows(IllegalArgumentException.class,
+                    () -> lstm.forward(Tensor.zeros(DType.FLOAT32, 0, 2, 5))));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void closedModelThrowsAndDoubleCloseIsHarmless(Backend backend) {
+        Lstm lstm = open(backend);
+        lstm.close();
+        lstm.close();
+        assertMessage("Lstm is closed", assertThrows(IllegalStateException.class,
+                () -> lstm.forward(Tensor.zeros(DType.FLOAT32, 4, 2, 5))));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void cellValidation(Backend backend) {
+        LstmCellConfig cfg = LstmCellConfig.builder(3, 4).build();
+        StateDict w = TestSupport.randomWeights(cfg.parameterShapes(), 4, DType.FLOAT32, new Random(2));
+        try (LstmCell cell = LstmCell.create(cfg, w, backend, Device.cpu())) {
+            assertMessage("input has inconsistent input_size: got 2, expected 3",
+                    assertThrows(IllegalArgumentException.class, () -> cell.forward(Tensor.zeros(DType.FLOAT32, 5, 2))));
+            assertMessage("h0: expected shape [5, 4] (batch, hidden_size), got [4, 4]",
+                    assertThrows(IllegalArgumentException.class, () -> cell.forward(Tensor.zeros(DType.FLOAT32, 5, 3),
+                            Tensor.zeros(DType.FLOAT32, 4, 4), Tensor.zeros(DType.FLOAT32, 5, 4))));
+            LstmCellOutput out = cell.forward(Tensor.zeros(DType.FLOAT32, 3));
+            assertEquals(1, out.h1().dim(), "unbatched cell keeps the unbatched shape");
+        }
+    }
+
+    @Test
+    void weightsThatDoNotFitListEveryProblem() {
+        Map<String, Tensor> m = new LinkedHashMap<>(TestSupport.randomWeights(CONFIG.parameterShapes(), 8,
+                DType.FLOAT32, new Random(3)).asMap());
+        m.remove("weight_hh_l1");
+        m.remove("bias_ih_l0_reverse");
+        m.put("weight_ih_l0", Tensor.zeros(DType.FLOAT32, 32, 6));
+        m.put("head.weight", Tensor.zeros(DType.FLOAT32, 2, 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Lstm.create(CONFIG, StateDict.of(m), Backend.NATIVE, Device.cpu()));
+        assertMessage("missing: bias_ih_l0_reverse, weight_hh_l1", e);
+        assertMessage("unexpected: head.weight", e);
+        assertMessage("weight_ih_l0: expected shape [32, 5], got [32, 6]", e);
+    }
+
+    @Test
+    void configValidation() {
+        assertMessage("hidden_size: expected a positive size, got 0", assertThrows(IllegalArgumentException.class,
+                () -> LstmConfig.builder(3, 0).build()));
+        assertMessage("proj_size: expected < hidden_size (4), got 4", assertThrows(IllegalArgumentException.class,
+                () -> LstmConfig.builder(3, 4).projSize(4).build()));
+        assertMessage("num_layers: expected a positive size, got -1", assertThrows(IllegalArgumentException.class,
+                () -> LstmConfig.builder(3, 4).numLayers(-1).build()));
+    }
+
+    @Test
+    void cudaIsRefusedClearlyOnThisBuild() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Lstm.create(CONFIG,
+                TestSupport.randomWeights(CONFIG.parameterShapes(), 8, DType.FLOAT32, new Random(4)), Backend.NATIVE,
+                Device.cuda(0)));
+        assertMessage("device:", e);
+    }
+}
