@@ -10,7 +10,9 @@ public enum Backend {
     /** lstm4j's C++ LSTM over LibTorch's stable C ABI (GEMMs by LibTorch, fused gates by us). */
     NATIVE("dev.lstm4j.nativ.NativeEngineProvider"),
     /** LibTorch's own {@code torch::lstm} / {@code torch::lstm_cell} through the JavaCPP presets: the reference. */
-    LIBTORCH("dev.lstm4j.libtorch.LibTorchEngineProvider");
+    LIBTORCH("dev.lstm4j.libtorch.LibTorchEngineProvider"),
+    /** Pure Java: no native code at all; the same results, for platforms and sandboxes without JNI. */
+    JAVA("dev.lstm4j.jvm.JavaEngineProvider");
 
     private final String providerClass;
 
@@ -30,6 +32,6 @@ public enum Backend {
                 return b;
             }
         }
-        throw new IllegalArgumentException("backend: expected one of native, libtorch, got '" + name + "'");
+        throw new IllegalArgumentException("backend: expected one of native, libtorch, java, got '" + name + "'");
     }
 }

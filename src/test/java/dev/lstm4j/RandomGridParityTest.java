@@ -14,10 +14,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A seeded grid of every combination of layers 1-3, bidirectional, proj_size, bias, batch_first,
- * unbatched input and (h0, c0), in float32 and float64: NATIVE against LIBTORCH.
+ * unbatched input and (h0, c0), in float32 and float64: NATIVE and JAVA against LIBTORCH.
  */
 class RandomGridParityTest {
-    private static final double[] WORST = new double[2];
+    private static final double[] WORST = new double[4];
 
     static Stream<Arguments> grid() {
         List<Arguments> args = new ArrayList<>();
@@ -34,7 +34,7 @@ class RandomGridParityTest {
 
     @ParameterizedTest(name = "layers={0} bidir={1} proj={2} bias={3} batch_first={4} unbatched={5} hx={6} {7}")
     @MethodSource("grid")
-    void nativeMatchesLibTorch(int layers, boolean bidir, boolean proj, boolean bias, boolean batchFirst,
+    void nativeAndJavaMatchLibTorch(int layers, boolean bidir, boolean proj, boolean bias, boolean batchFirst,
             boolean unbatched, boolean hx, DType dtype) {
         long seed = 1000L * layers + (bidir ? 1 : 0) + (proj ? 2 : 0) + (bias ? 4 : 0) + (batchFirst ? 8 : 0)
                 + (unbatched ? 16 : 0) + (hx ? 32 : 0) + (dtype == DType.FLOAT64 ? 64 : 0);
@@ -58,13 +58,21 @@ class RandomGridParityTest {
             c0 = TestSupport.random(unbatched ? new int[] {states, hidden} : new int[] {states, batch, hidden}, dtype,
                     rnd, 1.0);
         }
-        LstmOutput a;
         LstmOutput b;
-        try (Lstm nat = Lstm.create(config, weights, Backend.NATIVE, Device.cpu());
-                Lstm ref = Lstm.create(config, weights, Backend.LIBTORCH, Device.cpu())) {
-            a = nat.forward(input, h0, c0);
+        try (Lstm ref = Lstm.create(config, weights, Backend.LIBTORCH, Device.cpu())) {
             b = ref.forward(input, h0, c0);
         }
+        for (Backend backend : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
+            LstmOutput a;
+            try (Lstm lstm = Lstm.create(config, weights, backend, Device.cpu())) {
+                a = lstm.forward(input, h0, c0);
+            }
+            check(backend, a, b, config, unbatched, hx, dtype);
+        }
+    }
+
+    private static void check(Backend backend, LstmOutput a, LstmOutput b, LstmConfig config, boolean unbatched,
+            boolean hx, DType dtype) {
         assertArrayEquals(b.output().shape(), a.output().shape(), "output shape");
         assertArrayEquals(b.hN().shape(), a.hN().shape(), "h_n shape");
         assertArrayEquals(b.cN().shape(), a.cN().shape(), "c_n shape");
@@ -72,16 +80,18 @@ class RandomGridParityTest {
                 a.cN().maxAbsDiff(b.cN())));
         double tol = dtype == DType.FLOAT64 ? 1e-12 : 2e-6;
         synchronized (WORST) {
-            int slot = dtype == DType.FLOAT64 ? 1 : 0;
+            int slot = (backend == Backend.JAVA ? 2 : 0) + (dtype == DType.FLOAT64 ? 1 : 0);
             WORST[slot] = Math.max(WORST[slot], err);
         }
         assertTrue(err <= tol, config + (unbatched ? " unbatched" : "") + (hx ? " with (h0, c0)" : "")
-                + ": NATIVE vs LIBTORCH max_abs_err " + err + " > " + tol);
+                + ": " + backend + " vs LIBTORCH max_abs_err " + err + " > " + tol);
     }
 
     @AfterAll
     static void report() {
         System.out.printf("random grid, NATIVE vs LIBTORCH: worst float32 %.3e, worst float64 %.3e%n", WORST[0],
                 WORST[1]);
+        System.out.printf("random grid, JAVA vs LIBTORCH: worst float32 %.3e, worst float64 %.3e%n", WORST[2],
+                WORST[3]);
     }
 }

@@ -14,7 +14,7 @@ public final class Main {
             "commands:",
             "  demo                                  run the built-in model on every available backend and",
             "                                        print the agreement and timing of each",
-            "  verify [--backend native|libtorch] [--device cpu] FILE...",
+            "  verify [--backend native|libtorch|java] [--device cpu] FILE...",
             "                                        run golden-format case files and check them against",
             "                                        PyTorch's float64 results; exit 0 only if all pass",
             "  help                                  this text");

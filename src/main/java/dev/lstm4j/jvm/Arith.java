@@ -1,0 +1,40 @@
+package dev.lstm4j.jvm;
+
+/**
+ * The numeric kernels of the pure-Java engine for one element type ({@code float[]} or {@code double[]}),
+ * so that the layer/direction/time scan in {@link JavaLstm} is written once. Every call works on
+ * whole rows or matrices, never single elements, so the interface call costs nothing measurable.
+ *
+ * @param <A> the array type
+ */
+interface Arith<A> {
+    /** A new zeroed array. */
+    A alloc(int n);
+
+    /** Length of {@code a}. */
+    int length(A a);
+
+    /** Zeroes {@code n} elements from {@code off}. */
+    void zero(A a, int off, int n);
+
+    /**
+     * {@code out[m] = x[m] W^T (+ bias)} for rows {@code m < rows}, with {@code W^T} packed as {@code (k, n)}
+     * row-major ({@link #packTransposed}). Row {@code m} of x starts at {@code xOff + m * xStride}, of out at
+     * {@code outOff + m * outStride}.
+     */
+    void linear(A x, int xOff, int xStride, int rows, int k, A wt, int n, A bias, A out, int outOff, int outStride);
+
+    /**
+     * The fused LSTM gate pass for one step: for each batch row b, pre-activations
+     * {@code gx[gxOff + b * gxStride + j] (+ gh[b * 4H + j])} in i, f, g, o order; updates
+     * {@code c[cOff + b * H ..]} in place and writes {@code h[hOff + b * hStride ..]}.
+     * {@code gh == null} means a zero recurrent part.
+     */
+    void gates(int batch, int hidden, A gx, int gxOff, int gxStride, A gh, A c, int cOff, A h, int hOff, int hStride);
+
+    /** Packs {@code w} (rows, cols) row-major from {@code src} as {@code w^T} (cols, rows) row-major into {@code dst}. */
+    void packTransposed(A src, int rows, int cols, A dst, int dstOff);
+
+    /** {@code dst[i] = a[i] + b[i]}. */
+    void add(A a, A b, A dst, int dstOff, int n);
+}

@@ -1,0 +1,81 @@
+package dev.lstm4j.jvm;
+
+import java.util.Arrays;
+
+/** float64 kernels: the same blocked GEMM in double, and the gate pass on {@link Math#exp} / {@link Math#tanh}. */
+final class DoubleArith implements Arith<double[]> {
+    static final DoubleArith INSTANCE = new DoubleArith();
+
+    private final Gemm gemm = new Gemm();
+
+    private DoubleArith() {
+    }
+
+    @Override
+    public double[] alloc(int n) {
+        return new double[n];
+    }
+
+    @Override
+    public int length(double[] a) {
+        return a.length;
+    }
+
+    @Override
+    public void zero(double[] a, int off, int n) {
+        Arrays.fill(a, off, off + n, 0.0);
+    }
+
+    @Override
+    public void linear(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int n, double[] bias,
+            double[] out, int outOff, int outStride) {
+        gemm.dgemm(x, xOff, xStride, rows, k, wt, n, bias, out, outOff, outStride);
+    }
+
+    @Override
+    public void packTransposed(double[] src, int rows, int cols, double[] dst, int dstOff) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[dstOff + c * rows + r] = src[r * cols + c];
+            }
+        }
+    }
+
+    @Override
+    public void add(double[] a, double[] b, double[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] = a[i] + b[i];
+        }
+    }
+
+    @Override
+    public void gates(int batch, int hidden, double[] gx, int gxOff, int gxStride, double[] gh, double[] c, int cOff,
+            double[] h, int hOff, int hStride) {
+        final int H = hidden;
+        for (int b = 0; b < batch; b++) {
+            int x = gxOff + b * gxStride;
+            int r = b * 4 * H;
+            int cb = cOff + b * H;
+            int hb = hOff + b * hStride;
+            for (int j = 0; j < H; j++) {
+                double pi = gx[x + j];
+                double pf = gx[x + H + j];
+                double pg = gx[x + 2 * H + j];
+                double po = gx[x + 3 * H + j];
+                if (gh != null) {
+                    pi += gh[r + j];
+                    pf += gh[r + H + j];
+                    pg += gh[r + 2 * H + j];
+                    po += gh[r + 3 * H + j];
+                }
+                double i = 1.0 / (1.0 + Math.exp(-pi));
+                double f = 1.0 / (1.0 + Math.exp(-pf));
+                double g = Math.tanh(pg);
+                double o = 1.0 / (1.0 + Math.exp(-po));
+                double cn = f * c[cb + j] + i * g;
+                c[cb + j] = cn;
+                h[hb + j] = o * Math.tanh(cn);
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.lstm4j.jvm;
+
+import java.util.Arrays;
+
+/** float32 kernels: cache-blocked GEMM and a fused gate pass with fast, accurate float exp/tanh. */
+final class FloatArith implements Arith<float[]> {
+    static final FloatArith INSTANCE = new FloatArith();
+
+    private final Gemm gemm = new Gemm();
+
+    private FloatArith() {
+    }
+
+    @Override
+    public float[] alloc(int n) {
+        return new float[n];
+    }
+
+    @Override
+    public int length(float[] a) {
+        return a.length;
+    }
+
+    @Override
+    public void zero(float[] a, int off, int n) {
+        Arrays.fill(a, off, off + n, 0f);
+    }
+
+    @Override
+    public void linear(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int n, float[] bias, float[] out,
+            int outOff, int outStride) {
+        gemm.sgemm(x, xOff, xStride, rows, k, wt, n, bias, out, outOff, outStride);
+    }
+
+    @Override
+    public void packTransposed(float[] src, int rows, int cols, float[] dst, int dstOff) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[dstOff + c * rows + r] = src[r * cols + c];
+            }
+        }
+    }
+
+    @Override
+    public void add(float[] a, float[] b, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] = a[i] + b[i];
+        }
+    }
+
+    @Override
+    public void gates(int batch, int hidden, float[] gx, int gxOff, int gxStride, float[] gh, float[] c, int cOff,
+            float[] h, int hOff, int hStride) {
+        final int H = hidden;
+        for (int b = 0; b < batch; b++) {
+            int x = gxOff + b * gxStride;
+            int r = b * 4 * H;
+            int cb = cOff + b * H;
+            int hb = hOff + b * hStride;
+            for (int j = 0; j < H; j++) {
+                float pi = gx[x + j];
+                float pf = gx[x + H + j];
+                float pg = gx[x + 2 * H + j];
+                float po = gx[x + 3 * H + j];
+                if (gh != null) {
+                    pi += gh[r + j];
+                    pf += gh[r + H + j];
+                    pg += gh[r + 2 * H + j];
+                    po += gh[r + 3 * H + j];
+                }
+                float i = sigmoid(pi);
+                float f = sigmoid(pf);
+                float g = tanh(pg);
+                float o = sigmoid(po);
+                float cn = f * c[cb + j] + i * g;
+                c[cb + j] = cn;
+                h[hb + j] = o * tanh(cn);
+            }
+        }
+    }
+
+    /** e^x for float, within a few ulps (Cephes expf): Math.exp in double is slower and not needed here. */
+    static float exp(float x) {
+        x = Math.min(x, 88.3762626647949f);
+        x = Math.max(x, -87.3365447504f);
+        float n = Math.round(x * 1.44269504088896341f);
+        float r = x - n * 0.693359375f;
+        r = r + n * 2.12194440e-4f;
+        float p = 1.9875691500e-4f;
+        p = p * r + 1.3981999507e-3f;
+        p = p * r + 8.3334519073e-3f;
+        p = p * r + 4.1665795894e-2f;
+        p = p * r + 1.6666665459e-1f;
+        p = p * r + 5.0000001201e-1f;
+        float e = p * r * r + r + 1.0f;
+        return e * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    static float sigmoid(float x) {
+        return 1.0f / (1.0f + exp(-x));
+    }
+
+    /** tanh for float: an odd polynomial near 0 (no cancellation), 1 - 2 / (e^{2|x|} + 1) elsewhere. */
+    static float tanh(float x) {
+        float ax = Math.abs(x);
+        if (ax < 0.625f) {
+            float z = x * x;
+            float p = -5.70498872745e-3f;
+            p = p * z + 2.06390887954e-2f;
+            p = p * z - 5.37397155531e-2f;
+            p = p * z + 1.33314422036e-1f;
+            p = p * z - 3.33332819422e-1f;
+            return p * z * x + x;
+        }
+        float t = 1.0f - 2.0f / (exp(2.0f * ax) + 1.0f);
+        return x < 0 ? -t : t;
+    }
+}
