@@ -1,0 +1,45 @@
+package dev.lstm4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.golden.GoldenCase;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs in its own Surefire execution whose class path has no JavaCPP and no LibTorch (pom.xml,
+ * execution {@code pure-java}): the API and the JAVA backend must work there, and the native
+ * backends must fail with a clear message instead of a linkage crash.
+ */
+class PureJavaClassPathTest {
+    @Test
+    void classPathReallyLacksJavaCpp() {
+        assertThrows(ClassNotFoundException.class, () -> Class.forName("org.bytedeco.javacpp.Loader"));
+        assertThrows(ClassNotFoundException.class, () -> Class.forName("org.bytedeco.pytorch.Tensor"));
+    }
+
+    @Test
+    void everyGoldenCasePassesOnJava() throws Exception {
+        int n = 0;
+        for (Path p : TestSupport.goldenFiles()) {
+            GoldenCase c = GoldenCase.load(p);
+            double err = c.run(Backend.JAVA, Device.cpu());
+            assertTrue(err <= c.tolerance(), c.name() + ": " + err);
+            n++;
+        }
+        assertTrue(n >= 18, "golden cases found: " + n);
+    }
+
+    @Test
+    void nativeBackendsFailWithAMessage() throws Exception {
+        GoldenCase c = GoldenCase.load(TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors"));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.run(Backend.NATIVE, Device.cpu()));
+        assertTrue(e.getMessage().contains("NATIVE"), e.getMessage());
+        IllegalStateException e2 = assertThrows(IllegalStateException.class,
+                () -> c.run(Backend.LIBTORCH, Device.cpu()));
+        assertTrue(e2.getMessage().contains("LIBTORCH"), e2.getMessage());
+        assertEquals(Backend.JAVA, Backend.parse("java"));
+    }
+}
