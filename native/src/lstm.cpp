@@ -76,11 +76,16 @@ struct Lstm::Impl {
   // transposed view (I_l, D*4H), and the folded bias b_ih + b_hh (D*4H).
   struct Layer {
     Tensor w_ih_cat, w_ih_cat_t, bias_cat;
+    // For oneDNN's layer: per direction a (4H, I_l) view into w_ih_cat, the folded bias (or
+    // zeros) as b_ih, and zeros as b_hh.
+    Tensor w_ih_dir[2], b_dir[2], zeros_g;
     Tensor w_hh[2], w_hh_t[2];  // (4H, P) and its (P, 4H) view
     Tensor w_hr[2], w_hr_t[2];  // (P, H) and its (H, P) view
   };
   std::vector<Layer> layers;
   bool prepared = false;
+  int32_t cpu_algorithm = 0;
+  bool use_onednn = false;
   std::mutex prepare_mutex;
 
   int64_t P() const { return proj_size > 0 ? proj_size : hidden_size; }
@@ -111,6 +116,8 @@ struct Lstm::Impl {
   template <typename T>
   void forward(const T* input, int64_t T_, int64_t B, bool batch_first, const T* h0, const T* c0,
                T* output, T* h_n, T* c_n);
+  void forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
+                      const float* h0, const float* c0, float* output, float* h_n, float* c_n);
 };
 
 Lstm::Lstm(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
@@ -207,6 +214,14 @@ void Lstm::Impl::prepare_typed() {
       }
       layer.bias_cat = upload(b_cat, {D * G});
     }
+    layer.zeros_g = upload(std::vector<T>(static_cast<size_t>(G), T(0)), {G});
+    for (int d = 0; d < D; ++d) {
+      T* w = layer.w_ih_cat.template data<T>() + d * G * in;
+      layer.w_ih_dir[d] = Tensor::from_blob(w, {G, in}, dtype, device);
+      layer.b_dir[d] = bias ? Tensor::from_blob(layer.bias_cat.template data<T>() + d * G, {G}, dtype,
+                                                device)
+                            : Tensor::from_blob(layer.zeros_g.template data<T>(), {G}, dtype, device);
+    }
     for (int d = 0; d < D; ++d) {
       const T* w_hh = staged_ptr(l, d, kWeightHh);
       layer.w_hh[d] = upload(std::vector<T>(w_hh, w_hh + G * Pn), {G, Pn});
@@ -242,6 +257,10 @@ void Lstm::prepare() {
   }
   m.staged.clear();
   m.staged.shrink_to_fit();
+  // oneDNN's fused layer (what LibTorch's own CPU lstm runs) handles float32 without projection;
+  // automatic mode takes it unless the input is a single step, where our scan has less set-up.
+  m.use_onednn = m.device.is_cpu() && m.dtype == Dtype::kFloat32 && m.proj_size == 0 &&
+                 m.cpu_algorithm != 1;
   m.prepared = true;
 }
 
@@ -332,10 +351,86 @@ void Lstm::Impl::forward(const T* input, int64_t T_, int64_t B, bool batch_first
   }
 }
 
+void Lstm::set_cpu_algorithm(int32_t algorithm) {
+  LSTM4J_CHECK(algorithm >= 0 && algorithm <= 2,
+               "cpu algorithm must be 0, 1 or 2, got " + std::to_string(algorithm));
+  std::lock_guard<std::mutex> lock(impl_->prepare_mutex);
+  LSTM4J_CHECK(!impl_->prepared, "the cpu algorithm cannot change after the LSTM is prepared");
+  impl_->cpu_algorithm = algorithm;
+}
+
 void Lstm::forward(const float* input, int64_t seq_len, int64_t batch, bool batch_first,
                    const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
   prepare();
-  impl_->forward<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  Impl& m = *impl_;
+  if (m.use_onednn && (m.cpu_algorithm == 2 || seq_len > 1)) {
+    m.forward_onednn(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  } else {
+    m.forward<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  }
+}
+
+void Lstm::Impl::forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
+                                const float* h0, const float* c0, float* output, float* h_n,
+                                float* c_n) {
+  LSTM4J_CHECK(T_ > 0, "seq_len must be positive, got " + std::to_string(T_));
+  LSTM4J_CHECK(B > 0, "batch must be positive, got " + std::to_string(B));
+  LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
+  const int64_t H = hidden_size, D = num_directions, I = input_size;
+  const Device host{};
+  const Dtype f32 = Dtype::kFloat32;
+  // oneDNN's layer is time-major: (T, B, features) contiguous.
+  Tensor layer_in;
+  if (batch_first && B > 1) {
+    layer_in = Tensor::empty({T_, B, I}, f32, host);
+    Tensor view = Tensor::from_blob(const_cast<float*>(input), {T_, B, I}, {I, T_ * I, 1}, f32, host);
+    layer_in.copy_from(view);
+  } else {
+    layer_in = Tensor::from_blob(const_cast<float*>(input), {T_, B, I}, f32, host);
+  }
+  Tensor zero_state = Tensor::empty({B, H}, f32, host);
+  std::memset(zero_state.data_ptr(), 0, sizeof(float) * static_cast<size_t>(B * H));
+  const int64_t y_cols = D * H;
+  for (int64_t l = 0; l < num_layers; ++l) {
+    const Layer& layer = layers[static_cast<size_t>(l)];
+    const bool last = l == num_layers - 1;
+    Tensor y_buf;
+    if (!last) y_buf = Tensor::empty({T_, B, y_cols}, f32, host);
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t state = l * D + d;
+      Tensor hx = h0 != nullptr ? Tensor::from_blob(const_cast<float*>(h0 + state * B * H), {B, H},
+                                                    f32, host)
+                                : Tensor();
+      Tensor cx = c0 != nullptr ? Tensor::from_blob(const_cast<float*>(c0 + state * B * H), {B, H},
+                                                    f32, host)
+                                : Tensor();
+      AtenTensorHandle r0 = nullptr, r1 = nullptr, r2 = nullptr, r3 = nullptr;
+      constexpr int64_t kModeLstm = 2;
+      check(aoti_torch_cpu_mkldnn_rnn_layer(
+                layer_in.get(), layer.w_ih_dir[d].get(), layer.w_hh[d].get(), layer.b_dir[d].get(),
+                layer.zeros_g.get(), hx.defined() ? hx.get() : zero_state.get(),
+                cx.defined() ? cx.get() : zero_state.get(), static_cast<int32_t>(d), nullptr, 0,
+                kModeLstm, H, num_layers, 1, D == 2 ? 1 : 0, 0, 0, &r0, &r1, &r2, &r3),
+            "aoti_torch_cpu_mkldnn_rnn_layer");
+      Tensor out(r0), hy(r1), cy(r2), workspace(r3);
+      // Scatter this direction's (T, B, H) into its columns of the layer output, in the
+      // caller's layout for the last layer.
+      float* dst = last ? output : y_buf.data<float>();
+      const bool bf = last && batch_first;
+      Tensor dst_view = Tensor::from_blob(dst + d * H, {T_, B, H},
+                                          bf ? std::vector<int64_t>{y_cols, T_ * y_cols, 1}
+                                             : std::vector<int64_t>{B * y_cols, y_cols, 1},
+                                          f32, host);
+      dst_view.copy_from(out);
+      int64_t n_h = 0, n_c = 0;
+      check(aoti_torch_get_numel(hy.get(), &n_h), "aoti_torch_get_numel");
+      check(aoti_torch_get_numel(cy.get(), &n_c), "aoti_torch_get_numel");
+      LSTM4J_CHECK(n_h == B * H && n_c == B * H, "oneDNN LSTM returned unexpected state sizes");
+      if (h_n != nullptr) std::memcpy(h_n + state * B * H, hy.data_ptr(), sizeof(float) * B * H);
+      if (c_n != nullptr) std::memcpy(c_n + state * B * H, cy.data_ptr(), sizeof(float) * B * H);
+    }
+    if (!last) layer_in = std::move(y_buf);
+  }
 }
 
 void Lstm::forward(const double* input, int64_t seq_len, int64_t batch, bool batch_first,

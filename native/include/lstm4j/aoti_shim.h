@@ -53,6 +53,20 @@ AOTITorchError aoti_torch_cpu_addmm_out(AtenTensorHandle out, AtenTensorHandle s
 AOTITorchError aoti_torch_cpu_mm_out(AtenTensorHandle out, AtenTensorHandle self,
                                      AtenTensorHandle mat2);
 
+// shim_mkldnn.h (exported when LibTorch is built with oneDNN): one layer and direction of oneDNN's
+// fused LSTM, as LibTorch's own CPU lstm uses it. weight0..3 = w_ih, w_hh, b_ih, b_hh; hx_, cx_ are
+// (B, H); mode is the RNN kind (2 = LSTM). Returns output (T, B, H), hy, cy and a workspace.
+AOTITorchError aoti_torch_cpu_mkldnn_rnn_layer(
+    AtenTensorHandle input, AtenTensorHandle weight0, AtenTensorHandle weight1,
+    AtenTensorHandle weight2, AtenTensorHandle weight3, AtenTensorHandle hx_, AtenTensorHandle cx_,
+    int32_t reverse, const int64_t* batch_sizes, int64_t batch_sizes_len_, int64_t mode,
+    int64_t hidden_size, int64_t num_layers, int32_t has_biases, int32_t bidirectional,
+    int32_t batch_first, int32_t train, AtenTensorHandle* ret0, AtenTensorHandle* ret1,
+    AtenTensorHandle* ret2, AtenTensorHandle* ret3);
+
+AOTITorchError aoti_torch_get_numel(AtenTensorHandle tensor, int64_t* ret_numel);
+AOTITorchError aoti_torch_is_contiguous(AtenTensorHandle tensor, bool* ret_is_contiguous);
+
 // shim.h (device-generic, kept for the ABI test): scalars are float here.
 AOTITorchError aoti_torch_addmm_out(AtenTensorHandle out, AtenTensorHandle self,
                                     AtenTensorHandle mat1, AtenTensorHandle mat2, float beta,
