@@ -6,7 +6,7 @@ import java.util.Arrays;
 final class FloatArith implements Arith<float[]> {
     static final FloatArith INSTANCE = new FloatArith();
 
-    private final Gemm gemm = new Gemm();
+    private final SgemmKernel gemm = SgemmKernel.best(new Gemm());
 
     private FloatArith() {
     }

@@ -1,0 +1,28 @@
+package dev.lstm4j.jvm;
+
+/**
+ * A float32 GEMM {@code out = x W^T (+ bias)} over {@code W^T} packed as {@code (k, n)} row-major;
+ * see {@link Arith#linear}. Two implementations: {@link Gemm} (plain Java, runs everywhere) and
+ * {@code VectorGemm} (the JDK's Vector API, used when {@code jdk.incubator.vector} is present).
+ */
+interface SgemmKernel {
+    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int n, float[] bias, float[] out,
+            int outOff, int outStride);
+
+    /**
+     * The fastest kernel this JVM can run: the Vector API one when the module
+     * {@code jdk.incubator.vector} is in the boot layer (run with {@code --add-modules jdk.incubator.vector}),
+     * else the plain-Java one. Loaded reflectively, so nothing touches the incubator module otherwise.
+     */
+    static SgemmKernel best(Gemm fallback) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !Boolean.getBoolean("lstm4j.java.noVectorApi")) {
+            try {
+                return (SgemmKernel) Class.forName("dev.lstm4j.jvm.VectorGemm").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                return fallback::sgemm; // the module is there but unusable: stay correct, stay scalar
+            }
+        }
+        return fallback::sgemm;
+    }
+}

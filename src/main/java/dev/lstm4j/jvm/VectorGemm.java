@@ -1,0 +1,138 @@
+package dev.lstm4j.jvm;
+
+import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 GEMM on the JDK's Vector API: register tiles of 4 rows x 2 vectors accumulate over the
+ * whole k with FMAs, each weight vector loaded once per 4 rows; rows are taken in blocks that stay
+ * in L2 while the column strips sweep over them. Only loaded when {@code jdk.incubator.vector} is
+ * present (see {@link SgemmKernel#best}).
+ */
+final class VectorGemm implements SgemmKernel {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Rows per block: a (MB x k) block of x stays in L2 while every column strip passes over it. */
+    private static final int MB = 64;
+    private static final long PARALLEL_FLOPS = 4_000_000L;
+
+    private final int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    /** Public no-argument constructor for {@link SgemmKernel#best}. */
+    public VectorGemm() {
+    }
+
+    @Override
+    public void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int n, float[] bias, float[] out,
+            int outOff, int outStride) {
+        long flops = 2L * rows * k * n;
+        if (flops < PARALLEL_FLOPS || parallelism == 1) {
+            block(x, xOff, xStride, 0, rows, k, wt, n, 0, n, bias, out, outOff, outStride);
+        } else if (rows >= 2 * MB * parallelism || rows >= 4 * parallelism && n < 256) {
+            int tasks = Math.max(1, Math.min((rows + 3) / 4, 4 * parallelism));
+            IntStream.range(0, tasks).parallel().forEach(t -> block(x, xOff, xStride, rows * t / tasks / 4 * 4,
+                    t == tasks - 1 ? rows : rows * (t + 1) / tasks / 4 * 4, k, wt, n, 0, n, bias, out, outOff,
+                    outStride));
+        } else {
+            int strips = Math.max(1, Math.min(parallelism, n / (2 * L)));
+            IntStream.range(0, strips).parallel().forEach(t -> block(x, xOff, xStride, 0, rows, k, wt, n,
+                    n * t / strips / (2 * L) * (2 * L), t == strips - 1 ? n : n * (t + 1) / strips / (2 * L) * (2 * L),
+                    bias, out, outOff, outStride));
+        }
+    }
+
+    private static void block(float[] x, int xOff, int xStride, int m0, int m1, int k, float[] wt, int n, int n0,
+            int n1, float[] bias, float[] out, int outOff, int outStride) {
+        for (int mb = m0; mb < m1; mb += MB) {
+            int me = Math.min(m1, mb + MB);
+            int j = n0;
+            for (; j + 2 * L <= n1; j += 2 * L) {
+                int m = mb;
+                for (; m + 4 <= me; m += 4) {
+                    tile4x2(x, xOff + m * xStride, xStride, k, wt, n, j, bias, out, outOff + m * outStride, outStride);
+                }
+                for (; m < me; m++) {
+                    tile1(x, xOff + m * xStride, k, wt, n, j, bias, out, outOff + m * outStride, S.indexInRange(0, L));
+                    tile1(x, xOff + m * xStride, k, wt, n, j + L, bias, out, outOff + m * outStride,
+                            S.indexInRange(0, L));
+                }
+            }
+            for (; j < n1; j += L) {
+                VectorMask<Float> mask = S.indexInRange(j, n1);
+                for (int m = mb; m < me; m++) {
+                    tile1(x, xOff + m * xStride, k, wt, n, j, bias, out, outOff + m * outStride, mask);
+                }
+            }
+        }
+    }
+
+    private static void tile4x2(float[] x, int x0, int xStride, int k, float[] wt, int n, int j, float[] bias,
+            float[] out, int o0, int outStride) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        int x1 = x0 + xStride;
+        int x2 = x1 + xStride;
+        int x3 = x2 + xStride;
+        for (int kk = 0; kk < k; kk++) {
+            int w = kk * n + j;
+            FloatVector w0 = FloatVector.fromArray(S, wt, w);
+            FloatVector w1 = FloatVector.fromArray(S, wt, w + L);
+            FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
+            c00 = w0.fma(a, c00);
+            c01 = w1.fma(a, c01);
+            a = FloatVector.broadcast(S, x[x1 + kk]);
+            c10 = w0.fma(a, c10);
+            c11 = w1.fma(a, c11);
+            a = FloatVector.broadcast(S, x[x2 + kk]);
+            c20 = w0.fma(a, c20);
+            c21 = w1.fma(a, c21);
+            a = FloatVector.broadcast(S, x[x3 + kk]);
+            c30 = w0.fma(a, c30);
+            c31 = w1.fma(a, c31);
+        }
+        if (bias != null) {
+            FloatVector b0 = FloatVector.fromArray(S, bias, j);
+            FloatVector b1 = FloatVector.fromArray(S, bias, j + L);
+            c00 = c00.add(b0);
+            c01 = c01.add(b1);
+            c10 = c10.add(b0);
+            c11 = c11.add(b1);
+            c20 = c20.add(b0);
+            c21 = c21.add(b1);
+            c30 = c30.add(b0);
+            c31 = c31.add(b1);
+        }
+        int o = o0 + j;
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        o += outStride;
+        c10.intoArray(out, o);
+        c11.intoArray(out, o + L);
+        o += outStride;
+        c20.intoArray(out, o);
+        c21.intoArray(out, o + L);
+        o += outStride;
+        c30.intoArray(out, o);
+        c31.intoArray(out, o + L);
+    }
+
+    private static void tile1(float[] x, int x0, int k, float[] wt, int n, int j, float[] bias, float[] out, int o0,
+            VectorMask<Float> mask) {
+        FloatVector c = FloatVector.zero(S);
+        for (int kk = 0; kk < k; kk++) {
+            c = FloatVector.fromArray(S, wt, kk * n + j, mask).fma(FloatVector.broadcast(S, x[x0 + kk]), c);
+        }
+        if (bias != null) {
+            c = c.add(FloatVector.fromArray(S, bias, j, mask));
+        }
+        c.intoArray(out, o0 + j, mask);
+    }
+}

@@ -1,0 +1,60 @@
+package dev.lstm4j.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Both float GEMM kernels against a double-precision loop, on sizes with every kind of remainder and stride. */
+class GemmTest {
+    @ParameterizedTest(name = "rows={0} k={1} n={2} bias={3}")
+    @CsvSource({"1,1,1,true", "3,5,7,false", "4,16,32,true", "5,17,33,true", "9,64,100,false", "130,40,96,true",
+            "64,256,1024,true", "1,256,1024,false", "300,33,520,true"})
+    void kernelsMatchReference(int rows, int k, int n, boolean withBias) {
+        Random rnd = new Random(rows * 31L + k * 7L + n);
+        int xStride = k + 3;
+        int outStride = n + 5;
+        float[] x = new float[2 + rows * xStride];
+        float[] w = new float[n * k];
+        float[] bias = withBias ? new float[n] : null;
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rnd.nextFloat() * 2 - 1;
+        }
+        for (int i = 0; i < w.length; i++) {
+            w[i] = rnd.nextFloat() * 2 - 1;
+        }
+        if (bias != null) {
+            for (int i = 0; i < n; i++) {
+                bias[i] = rnd.nextFloat();
+            }
+        }
+        float[] wt = new float[k * n];
+        FloatArith.INSTANCE.packTransposed(w, n, k, wt, 0);
+        SgemmKernel[] kernels = {new Gemm()::sgemm, SgemmKernel.best(new Gemm())};
+        for (SgemmKernel kernel : kernels) {
+            float[] out = new float[1 + rows * outStride];
+            kernel.sgemm(x, 2, xStride, rows, k, wt, n, bias, out, 1, outStride);
+            double worst = 0;
+            for (int m = 0; m < rows; m++) {
+                for (int j = 0; j < n; j++) {
+                    double s = bias == null ? 0 : bias[j];
+                    for (int kk = 0; kk < k; kk++) {
+                        s += (double) x[2 + m * xStride + kk] * w[j * k + kk];
+                    }
+                    worst = Math.max(worst, Math.abs(s - out[1 + m * outStride + j]));
+                }
+            }
+            assertTrue(worst < 1e-4, kernel + ": max abs err " + worst);
+            assertEquals(0f, out[0], "wrote before the output offset");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void vectorKernelIsUsedWhenTheModuleIsPresent() {
+        boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        SgemmKernel best = SgemmKernel.best(new Gemm());
+        assertEquals(module, best instanceof VectorGemm, "module present: " + module + ", kernel: " + best);
+    }
+}
