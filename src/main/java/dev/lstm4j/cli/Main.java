@@ -1,10 +1,12 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.bench.BenchmarkRow;
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.stream.Collectors;
 
 /**
- * The {@code lstm4j} command line: {@code demo} and {@code verify}. Run through the {@code ./lstm4j}
+ * The {@code lstm4j} command line: {@code demo}, {@code verify} and {@code bench}. Run through the {@code ./lstm4j}
  * launcher at the repository root.
  */
 public final class Main {
@@ -17,6 +19,13 @@ public final class Main {
             "  verify [--backend native|libtorch|java] [--device cpu] FILE...",
             "                                        run golden-format case files and check them against",
             "                                        PyTorch's float64 results; exit 0 only if all pass",
+            "  bench [--quick] [--rows NAME,...] [--backends B,...] [--csv FILE]",
+            "                                        time float32 CPU forward passes of the rows below on every",
+            "                                        available backend: median ms, ratio and max abs diff to",
+            "                                        LIBTORCH; --quick: a much smaller time budget; --csv FILE:",
+            "                                        also write config,backend,device,median_ms,ratio_vs_libtorch",
+            "                                        rows: " + BenchmarkRow.all().stream().map(BenchmarkRow::toString)
+                    .collect(Collectors.joining(System.lineSeparator() + " ".repeat(46))),
             "  help                                  this text");
 
     private Main() {
@@ -44,6 +53,8 @@ public final class Main {
                     return new DemoCommand(out, err).run(rest);
                 case "verify":
                     return new VerifyCommand(out, err).run(rest);
+                case "bench":
+                    return new BenchCommand(out, err).run(rest);
                 case "help":
                 case "--help":
                 case "-h":

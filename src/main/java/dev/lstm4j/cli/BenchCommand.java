@@ -1,0 +1,284 @@
+package dev.lstm4j.cli;
+
+import dev.lstm4j.Backend;
+import dev.lstm4j.Device;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmOutput;
+import dev.lstm4j.StateDict;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.bench.BenchmarkRow;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * {@code lstm4j bench [--quick] [--rows NAME,...] [--backends B,...] [--csv FILE]}: times float32 CPU
+ * forward passes of the {@link BenchmarkRow} grid on every selected, available backend in one process,
+ * and prints per row and backend the median time, the ratio to LIBTORCH's time and the largest
+ * difference to LIBTORCH's result. Exit 0 on success, 1 if a backend disagrees with LIBTORCH beyond
+ * {@value #TOLERANCE}, 2 on bad usage, an unwritable CSV file or no available backend.
+ */
+final class BenchCommand {
+    /** Largest float32 difference to LIBTORCH accepted; far above rounding, far below a wrong result. */
+    static final double TOLERANCE = 1e-4;
+    static final String CSV_HEADER = "config,backend,device,median_ms,ratio_vs_libtorch";
+
+    /**
+     * How long one (row, backend) pair runs: warm-up until both {@code warmupCalls} and {@code warmupNanos}
+     * are reached, then timed calls until both {@code minCalls} and {@code minNanos} are, or {@code maxCalls}.
+     */
+    record Budget(int warmupCalls, long warmupNanos, int minCalls, long minNanos, int maxCalls) {
+        String describe() {
+            return String.format(Locale.ROOT, "warm-up >= %d call(s)%s, then the median of >= %d calls and >= %s s "
+                    + "(at most %d)", warmupCalls, warmupNanos > 0 ? " and >= " + seconds(warmupNanos) + " s" : "",
+                    minCalls, seconds(minNanos), maxCalls);
+        }
+
+        private static String seconds(long nanos) {
+            return String.format(Locale.ROOT, "%.2g", nanos / 1e9);
+        }
+    }
+
+    static final Budget FULL = new Budget(3, 500_000_000L, 5, 1_000_000_000L, 200);
+    static final Budget QUICK = new Budget(1, 0L, 3, 20_000_000L, 20);
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    BenchCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    /** The timing of one backend on one row, and its first result (compared across backends). */
+    private record Measurement(double medianMs, LstmOutput result) {
+    }
+
+    int run(String[] args) {
+        Budget budget = FULL;
+        Path csv = null;
+        List<BenchmarkRow> rows = BenchmarkRow.all();
+        Set<Backend> backends = EnumSet.allOf(Backend.class);
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--quick":
+                    budget = QUICK;
+                    break;
+                case "--csv":
+                    csv = Path.of(value(args, i++));
+                    break;
+                case "--rows":
+                    rows = parseRows(value(args, i++));
+                    break;
+                case "--backends":
+                    backends = parseBackends(value(args, i++));
+                    break;
+                default:
+                    throw new Main.UsageException(a.startsWith("-") ? "unknown option " + a
+                            : "unexpected argument '" + a + "'");
+            }
+        }
+
+        // Open the CSV first so that a bad path fails before minutes of timing, not after.
+        BufferedWriter csvOut = null;
+        if (csv != null) {
+            try {
+                csvOut = Files.newBufferedWriter(csv);
+                csvOut.write(CSV_HEADER);
+                csvOut.newLine();
+            } catch (IOException e) {
+                err.println("lstm4j bench: cannot write CSV file " + csv + ": " + e);
+                return 2;
+            }
+        }
+        try {
+            return runGrid(rows, backends, budget, csvOut);
+        } catch (UncheckedIOException e) {
+            err.println("lstm4j bench: cannot write CSV file " + csv + ": " + e.getCause());
+            return 2;
+        } finally {
+            if (csvOut != null) {
+                try {
+                    csvOut.close();
+                } catch (IOException e) {
+                    err.println("lstm4j bench: cannot write CSV file " + csv + ": " + e);
+                }
+            }
+        }
+    }
+
+    private int runGrid(List<BenchmarkRow> rows, Set<Backend> backends, Budget budget, BufferedWriter csvOut) {
+        out.printf("lstm4j bench: JVM %s (%s), %d available processors; ratios are time / LIBTORCH time in this "
+                + "run: < 1 is faster%n", Runtime.version(), System.getProperty("java.vm.name"),
+                Runtime.getRuntime().availableProcessors());
+        out.printf("float32, cpu, forward only, batch_first=true, seed %d; per config and backend: %s%n",
+                BenchmarkRow.SEED, budget.describe());
+        // LibTorch's OpenMP pool and OpenBLAS's threads each default to one thread per core; together they
+        // can oversubscribe a small machine, so the timings mean little without these settings.
+        out.printf("threads: OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s, OMP_WAIT_POLICY=%s%n%n",
+                envOrUnset("OMP_NUM_THREADS"), envOrUnset("OPENBLAS_NUM_THREADS"), envOrUnset("OMP_WAIT_POLICY"));
+        String format = "%-28s %-9s %-6s %12s %18s %25s%n";
+        out.printf(format, "config", "backend", "device", "median_ms", "ratio_vs_libtorch", "max_abs_diff_vs_libtorch");
+        Device device = Device.cpu();
+        Map<Backend, String> unavailable = new LinkedHashMap<>();
+        List<String> mismatches = new ArrayList<>();
+        int measured = 0;
+        for (BenchmarkRow row : rows) {
+            Random rnd = new Random(BenchmarkRow.SEED);
+            StateDict weights = row.weights(rnd);
+            Tensor input = row.input(rnd);
+            // All backends of a row run back to back, before any line is printed: ratios need LIBTORCH's time.
+            Map<Backend, Measurement> results = new EnumMap<>(Backend.class);
+            for (Backend b : backends) {
+                if (unavailable.containsKey(b)) {
+                    continue;
+                }
+                Lstm lstm;
+                try {
+                    lstm = Lstm.create(row.config(), weights, b, device);
+                } catch (IllegalStateException e) {
+                    unavailable.put(b, e.getMessage());
+                    continue;
+                }
+                try (lstm) {
+                    results.put(b, measure(lstm, input, budget));
+                }
+            }
+            Measurement ref = results.get(Backend.LIBTORCH);
+            for (Map.Entry<Backend, Measurement> e : results.entrySet()) {
+                Measurement m = e.getValue();
+                String ratio = ref == null ? "n/a" : String.format(Locale.ROOT, "%.3f", m.medianMs() / ref.medianMs());
+                String diff = "n/a";
+                if (ref != null) {
+                    double d = maxAbsDiff(m.result(), ref.result());
+                    diff = String.format(Locale.ROOT, "%.3e", d);
+                    if (!(d <= TOLERANCE)) {
+                        diff += " MISMATCH";
+                        mismatches.add(row.name() + " " + e.getKey() + " (" + diff + ")");
+                    }
+                }
+                String ms = String.format(Locale.ROOT, "%.4f", m.medianMs());
+                out.printf(format, row.name(), e.getKey(), device, ms, ratio, diff);
+                if (csvOut != null) {
+                    writeCsv(csvOut, String.join(",", row.name(), e.getKey().name(), device.toString(), ms, ratio));
+                }
+                measured++;
+            }
+        }
+        unavailable.forEach((b, why) -> out.println("not available: " + b + ": " + why));
+        out.printf("%nmax_abs_diff_vs_libtorch: largest |difference| over output, h_n and c_n; tolerance %.0e%n",
+                TOLERANCE);
+        if (measured == 0) {
+            err.println("lstm4j bench: none of the selected backends is available");
+            return 2;
+        }
+        if (!mismatches.isEmpty()) {
+            err.println("lstm4j bench: results differ from LIBTORCH beyond " + TOLERANCE + ": "
+                    + String.join(", ", mismatches));
+            return 1;
+        }
+        return 0;
+    }
+
+    /** Warm-up, then timed calls within {@code budget}; the first call's result is kept for comparison. */
+    private static Measurement measure(Lstm lstm, Tensor input, Budget budget) {
+        LstmOutput first = lstm.forward(input); // counts as the first warm-up call
+        int warm = 1;
+        long start = System.nanoTime();
+        while (warm < budget.warmupCalls() || System.nanoTime() - start < budget.warmupNanos()) {
+            lstm.forward(input);
+            warm++;
+        }
+        double[] ms = new double[budget.maxCalls()];
+        int n = 0;
+        start = System.nanoTime();
+        while (n < budget.maxCalls() && (n < budget.minCalls() || System.nanoTime() - start < budget.minNanos())) {
+            long t0 = System.nanoTime();
+            lstm.forward(input);
+            ms[n++] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms, 0, n);
+        double median = n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+        return new Measurement(median, first);
+    }
+
+    private static String envOrUnset(String name) {
+        String v = System.getenv(name);
+        return v == null ? "(unset)" : v;
+    }
+
+    private static double maxAbsDiff(LstmOutput a, LstmOutput b) {
+        return Math.max(a.output().maxAbsDiff(b.output()), Math.max(a.hN().maxAbsDiff(b.hN()),
+                a.cN().maxAbsDiff(b.cN())));
+    }
+
+    private static void writeCsv(BufferedWriter w, String line) {
+        try {
+            w.write(line);
+            w.newLine();
+            w.flush(); // a long run interrupted still leaves the rows done so far
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String value(String[] args, int i) {
+        if (i + 1 >= args.length) {
+            throw new Main.UsageException(args[i] + " needs a value");
+        }
+        return args[i + 1];
+    }
+
+    private static List<String> names(String option, String list) {
+        List<String> names = new ArrayList<>();
+        for (String s : list.split(",", -1)) {
+            if (s.isBlank()) {
+                throw new Main.UsageException(option + ": expected a comma-separated list of names, got '" + list
+                        + "'");
+            }
+            names.add(s.trim());
+        }
+        return names;
+    }
+
+    /** The named rows, in grid order. */
+    private static List<BenchmarkRow> parseRows(String list) {
+        Set<BenchmarkRow> chosen = new LinkedHashSet<>();
+        for (String name : names("--rows", list)) {
+            try {
+                chosen.add(BenchmarkRow.named(name));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException("--rows: " + e.getMessage());
+            }
+        }
+        return BenchmarkRow.all().stream().filter(chosen::contains).toList();
+    }
+
+    /** The named backends, in {@link Backend} order. */
+    private static Set<Backend> parseBackends(String list) {
+        Set<Backend> chosen = EnumSet.noneOf(Backend.class);
+        for (String name : names("--backends", list)) {
+            try {
+                chosen.add(Backend.parse(name));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException("--backends: " + e.getMessage());
+            }
+        }
+        return chosen;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.lstm4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code lstm4j bench}: its table, CSV and usage errors. Never asserts speed. */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void quickRowOnNativeAndLibTorchPrintsTableAndCsv() throws Exception {
+        Path csv = dir.resolve("bench.csv");
+        Run r = run("bench", "--quick", "--rows", "stream_b1_t1_h256", "--backends", "native,libtorch", "--csv",
+                csv.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("ratios are time / LIBTORCH time in this run: < 1 is faster"), r.out());
+        for (String backend : new String[] {"NATIVE", "LIBTORCH"}) {
+            assertTrue(r.out().lines().anyMatch(l -> l.matches("stream_b1_t1_h256\\s+" + backend + "\\s+cpu\\s.*")),
+                    r.out());
+        }
+
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(3, lines.size(), String.join("\n", lines));
+        assertEquals("config,backend,device,median_ms,ratio_vs_libtorch", lines.get(0));
+        int libtorchRows = 0;
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            assertEquals(5, f.length, line);
+            assertEquals("stream_b1_t1_h256", f[0], line);
+            assertEquals("cpu", f[2], line);
+            double ms = Double.parseDouble(f[3]);
+            assertTrue(Double.isFinite(ms) && ms >= 0, line);
+            double ratio = Double.parseDouble(f[4]);
+            assertTrue(Double.isFinite(ratio) && ratio >= 0, line);
+            if (f[1].equals("LIBTORCH")) {
+                assertEquals(1.0, ratio, 0.0, line);
+                libtorchRows++;
+            } else {
+                assertEquals("NATIVE", f[1], line);
+            }
+        }
+        assertEquals(1, libtorchRows, String.join("\n", lines));
+    }
+
+    @Test
+    void usageErrorsExitTwoNamingTheProblem() {
+        Run r = run("bench", "--rows", "no_such_row");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown benchmark row 'no_such_row'"), r.err());
+        r = run("bench", "--backends", "tpu");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--backends: backend: expected one of"), r.err());
+        r = run("bench", "--csv");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--csv needs a value"), r.err());
+        assertEquals(2, run("bench", "--frobnicate").code());
+        assertEquals(2, run("bench", "--rows", "a,,b").code());
+    }
+}
