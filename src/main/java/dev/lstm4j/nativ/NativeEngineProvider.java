@@ -51,6 +51,7 @@ public final class NativeEngineProvider implements EngineProvider {
         NativeLstm lstm = new NativeLstm(config.inputSize(), config.hiddenSize(), config.numLayers(), config.bias(),
                 config.bidirectional(), config.projSize(), dtypeCode(config.dtype()), 0, device.index());
         try {
+            lstm.set_cpu_algorithm(cpuAlgorithm());
             for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
                 Tensor t = e.getValue();
                 if (t.dtype() == DType.FLOAT32) {
@@ -87,6 +88,26 @@ public final class NativeEngineProvider implements EngineProvider {
             throw e;
         }
         return new NativeLstmCellEngine(cell);
+    }
+
+    /**
+     * The float32 CPU algorithm, from the system property {@code lstm4j.native.cpuAlgorithm}:
+     * {@code auto} (default: oneDNN's fused layer where it applies, our scan otherwise), {@code scan}
+     * (our GEMMs + fused gate kernel) or {@code onednn}. For measurements and workarounds.
+     */
+    static int cpuAlgorithm() {
+        String v = System.getProperty("lstm4j.native.cpuAlgorithm", "auto");
+        switch (v) {
+            case "auto":
+                return 0;
+            case "scan":
+                return 1;
+            case "onednn":
+                return 2;
+            default:
+                throw new IllegalArgumentException("lstm4j.native.cpuAlgorithm: expected auto, scan or onednn, got '"
+                        + v + "'");
+        }
     }
 
     static int dtypeCode(DType dtype) {

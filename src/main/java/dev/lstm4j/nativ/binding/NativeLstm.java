@@ -36,6 +36,9 @@ public class NativeLstm extends Pointer {
 
     public native void prepare();
 
+    /** 0 = automatic, 1 = our scan, 2 = oneDNN's fused layer where allowed; before prepare(). */
+    public native void set_cpu_algorithm(int algorithm);
+
     public native void forward(@Const float[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
             @Cast("bool") boolean batchFirst, @Const float[] h0, @Const float[] c0, float[] output, float[] hN,
             float[] cN);
