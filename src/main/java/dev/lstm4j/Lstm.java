@@ -3,7 +3,6 @@ package dev.lstm4j;
 import dev.lstm4j.spi.LstmEngine;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A {@code torch.nn.LSTM} with fixed weights, ready to run forward passes on one {@link Backend} and
@@ -26,14 +25,14 @@ public final class Lstm implements AutoCloseable {
     private final Backend backend;
     private final Device device;
     private final LstmEngine engine;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
+    private final Lifecycle lifecycle;
 
     private Lstm(LstmConfig config, Backend backend, Device device, LstmEngine engine) {
         this.config = config;
         this.backend = backend;
         this.device = device;
         this.engine = engine;
+        this.lifecycle = new Lifecycle("Lstm", engine);
     }
 
     /** An LSTM on the {@link Backend#NATIVE} backend, on the CPU. */
@@ -122,16 +121,7 @@ public final class Lstm implements AutoCloseable {
         Tensor output = Tensor.zeros(config.dtype(), outShape);
         Tensor hN = Tensor.zeros(config.dtype(), hShape);
         Tensor cN = Tensor.zeros(config.dtype(), cShape);
-        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("Lstm is closed");
-            }
-            engine.forward(input, seqLen, batch, batchFirst, h0, c0, output, hN, cN);
-        } finally {
-            lock.unlock();
-        }
+        lifecycle.run(() -> engine.forward(input, seqLen, batch, batchFirst, h0, c0, output, hN, cN));
         return new LstmOutput(output, hN, cN);
     }
 
@@ -152,16 +142,7 @@ public final class Lstm implements AutoCloseable {
     /** Frees the weights and any native memory. Idempotent; waits for forward calls in flight. */
     @Override
     public void close() {
-        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
-        lock.lock();
-        try {
-            if (!closed) {
-                closed = true;
-                engine.close();
-            }
-        } finally {
-            lock.unlock();
-        }
+        lifecycle.close();
     }
 
     @Override

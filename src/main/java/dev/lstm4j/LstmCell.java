@@ -3,7 +3,6 @@ package dev.lstm4j;
 import dev.lstm4j.spi.LstmCellEngine;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A {@code torch.nn.LSTMCell} with fixed weights ({@code weight_ih}, {@code weight_hh}, {@code bias_ih},
@@ -14,14 +13,14 @@ public final class LstmCell implements AutoCloseable {
     private final Backend backend;
     private final Device device;
     private final LstmCellEngine engine;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
+    private final Lifecycle lifecycle;
 
     private LstmCell(LstmCellConfig config, Backend backend, Device device, LstmCellEngine engine) {
         this.config = config;
         this.backend = backend;
         this.device = device;
         this.engine = engine;
+        this.lifecycle = new Lifecycle("LstmCell", engine);
     }
 
     /** A cell on the {@link Backend#NATIVE} backend, on the CPU. */
@@ -101,16 +100,7 @@ public final class LstmCell implements AutoCloseable {
         }
         Tensor h1 = Tensor.zeros(config.dtype(), stateShape);
         Tensor c1 = Tensor.zeros(config.dtype(), stateShape);
-        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("LstmCell is closed");
-            }
-            engine.forward(input, batch, h0, c0, h1, c1);
-        } finally {
-            lock.unlock();
-        }
+        lifecycle.run(() -> engine.forward(input, batch, h0, c0, h1, c1));
         return new LstmCellOutput(h1, c1);
     }
 
@@ -131,16 +121,7 @@ public final class LstmCell implements AutoCloseable {
     /** Frees native memory. Idempotent; waits for forward calls in flight. */
     @Override
     public void close() {
-        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
-        lock.lock();
-        try {
-            if (!closed) {
-                closed = true;
-                engine.close();
-            }
-        } finally {
-            lock.unlock();
-        }
+        lifecycle.close();
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.lstm4j.spi.EngineProvider;
 import dev.lstm4j.spi.LstmCellEngine;
 import dev.lstm4j.spi.LstmEngine;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /** The {@link dev.lstm4j.Backend#NATIVE} backend: lstm4j's C++ LSTM through JavaCPP. */
 public final class NativeEngineProvider implements EngineProvider {
@@ -52,14 +53,8 @@ public final class NativeEngineProvider implements EngineProvider {
                 config.bidirectional(), config.projSize(), dtypeCode(config.dtype()), 0, device.index());
         try {
             lstm.set_cpu_algorithm(cpuAlgorithm());
-            for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
-                Tensor t = e.getValue();
-                if (t.dtype() == DType.FLOAT32) {
-                    lstm.set_parameter(e.getKey(), t.floatData(), t.numel());
-                } else {
-                    lstm.set_parameter(e.getKey(), t.doubleData(), t.numel());
-                }
-            }
+            setParameters(weights, (name, t) -> lstm.set_parameter(name, t, t.length),
+                    (name, t) -> lstm.set_parameter(name, t, t.length));
             lstm.prepare();
         } catch (RuntimeException e) {
             lstm.close();
@@ -74,14 +69,8 @@ public final class NativeEngineProvider implements EngineProvider {
         NativeLstmCell cell = new NativeLstmCell(config.inputSize(), config.hiddenSize(), config.bias(),
                 dtypeCode(config.dtype()), 0, device.index());
         try {
-            for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
-                Tensor t = e.getValue();
-                if (t.dtype() == DType.FLOAT32) {
-                    cell.set_parameter(e.getKey(), t.floatData(), t.numel());
-                } else {
-                    cell.set_parameter(e.getKey(), t.doubleData(), t.numel());
-                }
-            }
+            setParameters(weights, (name, t) -> cell.set_parameter(name, t, t.length),
+                    (name, t) -> cell.set_parameter(name, t, t.length));
             cell.prepare();
         } catch (RuntimeException e) {
             cell.close();
@@ -107,6 +96,19 @@ public final class NativeEngineProvider implements EngineProvider {
             default:
                 throw new IllegalArgumentException("lstm4j.native.cpuAlgorithm: expected auto, scan or onednn, got '"
                         + v + "'");
+        }
+    }
+
+    /** Hands every tensor of {@code weights} to the native object, by dtype. */
+    private static void setParameters(StateDict weights, BiConsumer<String, float[]> floats,
+            BiConsumer<String, double[]> doubles) {
+        for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
+            Tensor t = e.getValue();
+            if (t.dtype() == DType.FLOAT32) {
+                floats.accept(e.getKey(), t.floatData());
+            } else {
+                doubles.accept(e.getKey(), t.doubleData());
+            }
         }
     }
 
