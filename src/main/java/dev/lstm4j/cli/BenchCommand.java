@@ -38,7 +38,7 @@ final class BenchCommand {
     static final String CSV_HEADER = "config,backend,device,median_ms,ratio_vs_libtorch";
 
     /**
-     * How long one (row, backend) pair runs: warm-up until both {@code warmupCalls} and {@code warmupNanos}
+     * How long one row runs, per backend: warm-up until both {@code warmupCalls} and {@code warmupNanos}
      * are reached, then timed calls until both {@code minCalls} and {@code minNanos} are, or {@code maxCalls}.
      */
     record Budget(int warmupCalls, long warmupNanos, int minCalls, long minNanos, int maxCalls) {
@@ -142,22 +142,24 @@ final class BenchCommand {
             Random rnd = new Random(BenchmarkRow.SEED);
             StateDict weights = row.weights(rnd);
             Tensor input = row.input(rnd);
-            // All backends of a row run back to back, before any line is printed: ratios need LIBTORCH's time.
-            Map<Backend, Measurement> results = new EnumMap<>(Backend.class);
-            for (Backend b : backends) {
-                if (unavailable.containsKey(b)) {
-                    continue;
+            // The backends of a row are timed in interleaved rounds (see measure), before any line is
+            // printed: ratios need LIBTORCH's time.
+            Map<Backend, Lstm> models = new EnumMap<>(Backend.class);
+            Map<Backend, Measurement> results;
+            try {
+                for (Backend b : backends) {
+                    if (unavailable.containsKey(b)) {
+                        continue;
+                    }
+                    try {
+                        models.put(b, Lstm.create(row.config(), weights, b, device));
+                    } catch (IllegalStateException e) {
+                        unavailable.put(b, e.getMessage());
+                    }
                 }
-                Lstm lstm;
-                try {
-                    lstm = Lstm.create(row.config(), weights, b, device);
-                } catch (IllegalStateException e) {
-                    unavailable.put(b, e.getMessage());
-                    continue;
-                }
-                try (lstm) {
-                    results.put(b, measure(lstm, input, budget));
-                }
+                results = measure(models, input, budget);
+            } finally {
+                models.values().forEach(Lstm::close);
             }
             Measurement ref = results.get(Backend.LIBTORCH);
             for (Map.Entry<Backend, Measurement> e : results.entrySet()) {
@@ -195,26 +197,60 @@ final class BenchCommand {
         return 0;
     }
 
-    /** Warm-up, then timed calls within {@code budget}; the first call's result is kept for comparison. */
-    private static Measurement measure(Lstm lstm, Tensor input, Budget budget) {
-        LstmOutput first = lstm.forward(input); // counts as the first warm-up call
-        int warm = 1;
-        long start = System.nanoTime();
-        while (warm < budget.warmupCalls() || System.nanoTime() - start < budget.warmupNanos()) {
-            lstm.forward(input);
-            warm++;
+    /**
+     * Times every model on the same input in interleaved rounds, one call of each per round with the
+     * starting backend rotating, so that drift of the machine and the after-effects of one backend's
+     * threads on the next fall on all of them alike. Warm-up rounds first; then timed rounds until every
+     * backend has {@code minCalls} calls and {@code minNanos} of its own time, or {@code maxCalls} rounds.
+     * The first call's result of each backend is kept for comparison.
+     */
+    private static Map<Backend, Measurement> measure(Map<Backend, Lstm> models, Tensor input, Budget budget) {
+        List<Backend> order = new ArrayList<>(models.keySet());
+        int k = order.size();
+        Map<Backend, Measurement> results = new EnumMap<>(Backend.class);
+        if (k == 0) {
+            return results;
         }
-        double[] ms = new double[budget.maxCalls()];
+        Map<Backend, LstmOutput> first = new EnumMap<>(Backend.class);
+        for (Backend b : order) {
+            first.put(b, models.get(b).forward(input)); // counts as the first warm-up call
+        }
+        long[] spent = new long[k];
+        int rounds = 1;
+        long warmStart = System.nanoTime();
+        while (rounds < budget.warmupCalls() || System.nanoTime() - warmStart < budget.warmupNanos() * k) {
+            for (Backend b : order) {
+                models.get(b).forward(input);
+            }
+            rounds++;
+        }
+        double[][] ms = new double[k][budget.maxCalls()];
         int n = 0;
-        start = System.nanoTime();
-        while (n < budget.maxCalls() && (n < budget.minCalls() || System.nanoTime() - start < budget.minNanos())) {
-            long t0 = System.nanoTime();
-            lstm.forward(input);
-            ms[n++] = (System.nanoTime() - t0) / 1e6;
+        while (n < budget.maxCalls() && (n < budget.minCalls() || min(spent) < budget.minNanos())) {
+            for (int j = 0; j < k; j++) {
+                int i = (j + n) % k;
+                long t0 = System.nanoTime();
+                models.get(order.get(i)).forward(input);
+                long dt = System.nanoTime() - t0;
+                spent[i] += dt;
+                ms[i][n] = dt / 1e6;
+            }
+            n++;
         }
-        Arrays.sort(ms, 0, n);
-        double median = n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-        return new Measurement(median, first);
+        for (int i = 0; i < k; i++) {
+            Arrays.sort(ms[i], 0, n);
+            double median = n % 2 == 1 ? ms[i][n / 2] : (ms[i][n / 2 - 1] + ms[i][n / 2]) / 2;
+            results.put(order.get(i), new Measurement(median, first.get(order.get(i))));
+        }
+        return results;
+    }
+
+    private static long min(long[] a) {
+        long m = Long.MAX_VALUE;
+        for (long v : a) {
+            m = Math.min(m, v);
+        }
+        return m;
     }
 
     private static String envOrUnset(String name) {
