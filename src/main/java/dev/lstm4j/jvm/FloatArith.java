@@ -7,6 +7,12 @@ final class FloatArith implements Arith<float[]> {
     static final FloatArith INSTANCE = new FloatArith();
 
     private final SgemmKernel gemm = SgemmKernel.best(new Gemm());
+    private final GateRow gateRow = bestGateRow();
+
+    private static GateRow bestGateRow() {
+        Object vector = VectorSupport.instantiate("dev.lstm4j.jvm.VectorGates");
+        return vector != null ? (GateRow) vector : FloatArith::scalarRow;
+    }
 
     private FloatArith() {
     }
@@ -51,32 +57,35 @@ final class FloatArith implements Arith<float[]> {
     @Override
     public void gates(int batch, int hidden, float[] gx, int gxOff, int gxStride, float[] gh, float[] c, int cOff,
             float[] h, int hOff, int hStride) {
-        final int H = hidden;
         for (int b = 0; b < batch; b++) {
-            int x = gxOff + b * gxStride;
-            int r = b * 4 * H;
-            int cb = cOff + b * H;
-            int hb = hOff + b * hStride;
-            for (int j = 0; j < H; j++) {
-                float pi = gx[x + j];
-                float pf = gx[x + H + j];
-                float pg = gx[x + 2 * H + j];
-                float po = gx[x + 3 * H + j];
-                if (gh != null) {
-                    pi += gh[r + j];
-                    pf += gh[r + H + j];
-                    pg += gh[r + 2 * H + j];
-                    po += gh[r + 3 * H + j];
-                }
-                float i = sigmoid(pi);
-                float f = sigmoid(pf);
-                float g = tanh(pg);
-                float o = sigmoid(po);
-                float cn = f * c[cb + j] + i * g;
-                c[cb + j] = cn;
-                h[hb + j] = o * tanh(cn);
-            }
+            gateRow.apply(hidden, gx, gxOff + b * gxStride, gh, b * 4 * hidden, c, cOff + b * hidden, h,
+                    hOff + b * hStride);
         }
+    }
+
+    static void scalarRow(int hidden, float[] gx, int x, float[] gh, int r, float[] c, int cb, float[] h, int hb) {
+        for (int j = 0; j < hidden; j++) {
+            gateElement(hidden, j, gx, x, gh, r, c, cb, h, hb);
+        }
+    }
+
+    /** One element j of the gate pass (see {@link GateRow}). */
+    static void gateElement(int hidden, int j, float[] gx, int x, float[] gh, int r, float[] c, int cb, float[] h,
+            int hb) {
+        final int H = hidden;
+        float pi = gx[x + j];
+        float pf = gx[x + H + j];
+        float pg = gx[x + 2 * H + j];
+        float po = gx[x + 3 * H + j];
+        if (gh != null) {
+            pi += gh[r + j];
+            pf += gh[r + H + j];
+            pg += gh[r + 2 * H + j];
+            po += gh[r + 3 * H + j];
+        }
+        float cn = sigmoid(pf) * c[cb + j] + sigmoid(pi) * tanh(pg);
+        c[cb + j] = cn;
+        h[hb + j] = sigmoid(po) * tanh(cn);
     }
 
     /** e^x for float, within a few ulps (Cephes expf): Math.exp in double is slower and not needed here. */

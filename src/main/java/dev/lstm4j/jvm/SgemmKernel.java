@@ -15,14 +15,7 @@ interface SgemmKernel {
      * else the plain-Java one. Loaded reflectively, so nothing touches the incubator module otherwise.
      */
     static SgemmKernel best(Gemm fallback) {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-                && !Boolean.getBoolean("lstm4j.java.noVectorApi")) {
-            try {
-                return (SgemmKernel) Class.forName("dev.lstm4j.jvm.VectorGemm").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                return fallback::sgemm; // the module is there but unusable: stay correct, stay scalar
-            }
-        }
-        return fallback::sgemm;
+        Object vector = VectorSupport.instantiate("dev.lstm4j.jvm.VectorGemm");
+        return vector != null ? (SgemmKernel) vector : fallback::sgemm;
     }
 }

@@ -135,6 +135,28 @@ final class VectorGemm implements SgemmKernel {
         c31.intoArray(out, o + L);
     }
 
+    private static void gemvRow(float[] x, int x0, int k, float[] wt, int n, float[] bias, float[] out, int o) {
+        int full = n - n % L;
+        if (bias != null) {
+            System.arraycopy(bias, 0, out, o, n);
+        } else {
+            java.util.Arrays.fill(out, o, o + n, 0f);
+        }
+        for (int kk = 0; kk < k; kk++) {
+            FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
+            int w = kk * n;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromArray(S, wt, w + j).fma(a, FloatVector.fromArray(S, out, o + j)).intoArray(out, o + j);
+            }
+            if (j < n) {
+                VectorMask<Float> mask = S.indexInRange(j, n);
+                FloatVector.fromArray(S, wt, w + j, mask).fma(a, FloatVector.fromArray(S, out, o + j, mask))
+                        .intoArray(out, o + j, mask);
+            }
+        }
+    }
+
     private static void tile1x4(float[] x, int x0, int k, float[] wt, int n, int j, float[] bias, float[] out,
             int o0) {
         FloatVector c0 = FloatVector.zero(S);
