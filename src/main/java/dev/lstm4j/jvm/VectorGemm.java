@@ -55,15 +55,6 @@ final class VectorGemm implements SgemmKernel {
                 for (; m + 4 <= me; m += 4) {
                     tile4x2(x, xOff + m * xStride, xStride, k, wt, n, j, bias, out, outOff + m * outStride, outStride);
                 }
-                if (m < me && j + 4 * L <= n1 && me - mb < 4) {
-                    // Fewer than 4 rows in all (a batch of one): 1 x 4 tiles keep 4 independent FMA
-                    // chains in flight; the strip loop then advances by 4 vectors.
-                    for (int r = m; r < me; r++) {
-                        tile1x4(x, xOff + r * xStride, k, wt, n, j, bias, out, outOff + r * outStride);
-                    }
-                    j += 2 * L;
-                    continue;
-                }
                 for (; m < me; m++) {
                     tile1(x, xOff + m * xStride, k, wt, n, j, bias, out, outOff + m * outStride, S.indexInRange(0, L));
                     tile1(x, xOff + m * xStride, k, wt, n, j + L, bias, out, outOff + m * outStride,
@@ -155,33 +146,6 @@ final class VectorGemm implements SgemmKernel {
                         .intoArray(out, o + j, mask);
             }
         }
-    }
-
-    private static void tile1x4(float[] x, int x0, int k, float[] wt, int n, int j, float[] bias, float[] out,
-            int o0) {
-        FloatVector c0 = FloatVector.zero(S);
-        FloatVector c1 = c0;
-        FloatVector c2 = c0;
-        FloatVector c3 = c0;
-        for (int kk = 0; kk < k; kk++) {
-            int w = kk * n + j;
-            FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-            c0 = FloatVector.fromArray(S, wt, w).fma(a, c0);
-            c1 = FloatVector.fromArray(S, wt, w + L).fma(a, c1);
-            c2 = FloatVector.fromArray(S, wt, w + 2 * L).fma(a, c2);
-            c3 = FloatVector.fromArray(S, wt, w + 3 * L).fma(a, c3);
-        }
-        if (bias != null) {
-            c0 = c0.add(FloatVector.fromArray(S, bias, j));
-            c1 = c1.add(FloatVector.fromArray(S, bias, j + L));
-            c2 = c2.add(FloatVector.fromArray(S, bias, j + 2 * L));
-            c3 = c3.add(FloatVector.fromArray(S, bias, j + 3 * L));
-        }
-        int o = o0 + j;
-        c0.intoArray(out, o);
-        c1.intoArray(out, o + L);
-        c2.intoArray(out, o + 2 * L);
-        c3.intoArray(out, o + 3 * L);
     }
 
     private static void tile1(float[] x, int x0, int k, float[] wt, int n, int j, float[] bias, float[] out, int o0,
