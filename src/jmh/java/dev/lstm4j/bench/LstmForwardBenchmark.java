@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 // platform.extension= keeps the CPU presets from probing for CUDA libraries installed on the machine.
-@Fork(value = 1, jvmArgsAppend = "-Dorg.bytedeco.javacpp.platform.extension=")
+@Fork(value = 1, jvmArgsAppend = {"-Dorg.bytedeco.javacpp.platform.extension=", "--add-modules", "jdk.incubator.vector"})
 public class LstmForwardBenchmark {
     /** The backend; without {@code -p backend=...} JMH runs every {@link Backend} constant. */
     @Param
