@@ -6,7 +6,7 @@ import dev.lstm4j.LstmCellConfig;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.spi.EngineProvider;
+import dev.lstm4j.spi.LoadingEngineProvider;
 import dev.lstm4j.spi.LstmCellEngine;
 import dev.lstm4j.spi.LstmEngine;
 import java.util.ArrayList;
@@ -28,28 +28,10 @@ import org.bytedeco.pytorch.global.torch;
  * {@code torch::lstm_cell}, called through the JavaCPP presets' Java API. It is the in-process
  * reference that the other backends are compared with, and the anchor of the benchmarks.
  */
-public final class LibTorchEngineProvider implements EngineProvider {
-    private final String unavailableReason;
-
+public final class LibTorchEngineProvider extends LoadingEngineProvider {
     /** Loads the presets' LibTorch; remembers why if that fails. */
     public LibTorchEngineProvider() {
-        String reason = null;
-        try {
-            Loader.load(torch.class);
-        } catch (Throwable e) { // reported through unavailableReason(), never swallowed
-            reason = "cannot load LibTorch from the JavaCPP presets: " + e;
-        }
-        this.unavailableReason = reason;
-    }
-
-    @Override
-    public boolean isAvailable() {
-        return unavailableReason == null;
-    }
-
-    @Override
-    public String unavailableReason() {
-        return unavailableReason;
+        super("LibTorch from the JavaCPP presets", () -> Loader.load(torch.class));
     }
 
     private static void checkDevice(Device device) {

@@ -9,35 +9,17 @@ import dev.lstm4j.Tensor;
 import dev.lstm4j.nativ.binding.Lstm4jNative;
 import dev.lstm4j.nativ.binding.NativeLstm;
 import dev.lstm4j.nativ.binding.NativeLstmCell;
-import dev.lstm4j.spi.EngineProvider;
+import dev.lstm4j.spi.LoadingEngineProvider;
 import dev.lstm4j.spi.LstmCellEngine;
 import dev.lstm4j.spi.LstmEngine;
 import java.util.Map;
 import java.util.function.BiConsumer;
 
 /** The {@link dev.lstm4j.Backend#NATIVE} backend: lstm4j's C++ LSTM through JavaCPP. */
-public final class NativeEngineProvider implements EngineProvider {
-    private final String unavailableReason;
-
+public final class NativeEngineProvider extends LoadingEngineProvider {
     /** Loads LibTorch and lstm4j's JNI library; remembers why if that fails. */
     public NativeEngineProvider() {
-        String reason = null;
-        try {
-            Lstm4jNative.load();
-        } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ...: reported, never swallowed
-            reason = "cannot load lstm4j's native library: " + e;
-        }
-        this.unavailableReason = reason;
-    }
-
-    @Override
-    public boolean isAvailable() {
-        return unavailableReason == null;
-    }
-
-    @Override
-    public String unavailableReason() {
-        return unavailableReason;
+        super("lstm4j's native library", Lstm4jNative::load);
     }
 
     private static void checkDevice(Device device) {

@@ -1,0 +1,35 @@
+package dev.lstm4j.spi;
+
+/**
+ * Base of providers that must load native code first: it runs the loader once, at construction,
+ * and turns a failure into {@link #unavailableReason()} instead of an error at class-loading time.
+ */
+public abstract class LoadingEngineProvider implements EngineProvider {
+    private final String unavailableReason;
+
+    /**
+     * Runs {@code loader}; if it throws, the backend is unavailable for the reason {@code what: cause}.
+     *
+     * @param what   what was being loaded, for the message
+     * @param loader loads the native libraries
+     */
+    protected LoadingEngineProvider(String what, Runnable loader) {
+        String reason = null;
+        try {
+            loader.run();
+        } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ...: reported, never swallowed
+            reason = "cannot load " + what + ": " + e;
+        }
+        this.unavailableReason = reason;
+    }
+
+    @Override
+    public final boolean isAvailable() {
+        return unavailableReason == null;
+    }
+
+    @Override
+    public final String unavailableReason() {
+        return unavailableReason;
+    }
+}
