@@ -3,10 +3,6 @@ package dev.lstm4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,21 +14,14 @@ class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static TestSupport.CliRun run(String... args) {
+        return TestSupport.runCli(args);
     }
 
     @Test
     void quickRowOnNativeAndLibTorchPrintsTableAndCsv() throws Exception {
         Path csv = dir.resolve("bench.csv");
-        Run r = run("bench", "--quick", "--rows", "stream_b1_t1_h256", "--backends", "native,libtorch", "--csv",
+        TestSupport.CliRun r = run("bench", "--quick", "--rows", "stream_b1_t1_h256", "--backends", "native,libtorch", "--csv",
                 csv.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("ratios are time / LIBTORCH time in this run: < 1 is faster"), r.out());
@@ -66,7 +55,7 @@ class BenchCommandTest {
 
     @Test
     void usageErrorsExitTwoNamingTheProblem() {
-        Run r = run("bench", "--rows", "no_such_row");
+        TestSupport.CliRun r = run("bench", "--rows", "no_such_row");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown benchmark row 'no_such_row'"), r.err());
         r = run("bench", "--backends", "tpu");

@@ -3,10 +3,6 @@ package dev.lstm4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,15 +16,8 @@ class CliTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static TestSupport.CliRun run(String... args) {
+        return TestSupport.runCli(args);
     }
 
     private static String[] verifyArgs(String backend) throws Exception {
@@ -43,7 +32,7 @@ class CliTest {
     void verifyPassesEveryGoldenCaseOnEveryBackend() throws Exception {
         int n = TestSupport.goldenFiles().size();
         for (String backend : new String[] {"native", "libtorch"}) {
-            Run r = run(verifyArgs(backend));
+            TestSupport.CliRun r = run(verifyArgs(backend));
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().contains(n + " passed, 0 failed"), r.out());
             assertTrue(r.out().lines().filter(l -> l.matches("\\S+ max_abs_err=\\S+ PASS")).count() == n, r.out());
@@ -59,7 +48,7 @@ class CliTest {
         Path junk = dir.resolve("junk.safetensors");
         Files.writeString(junk, "this is not a safetensors file at all");
         Path good1 = TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
-        Run r = run("verify", missing.toString(), truncated.toString(), junk.toString(), good1.toString());
+        TestSupport.CliRun r = run("verify", missing.toString(), truncated.toString(), junk.toString(), good1.toString());
         assertEquals(2, r.code());
         List<String> errs = r.err().lines().toList();
         assertEquals(3, errs.size(), r.err());
@@ -74,14 +63,14 @@ class CliTest {
         assertEquals(2, run().code());
         assertEquals(2, run("frobnicate").code());
         assertEquals(2, run("verify").code());
-        Run r = run("verify", "--backend", "tpu", "x");
+        TestSupport.CliRun r = run("verify", "--backend", "tpu", "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("backend: expected one of"), r.err());
     }
 
     @Test
     void demoRunsEveryBackendAndAgreesWithPyTorch() {
-        Run r = run("demo");
+        TestSupport.CliRun r = run("demo");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("NATIVE") && l.contains("PASS")), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("LIBTORCH") && l.contains("PASS")), r.out());

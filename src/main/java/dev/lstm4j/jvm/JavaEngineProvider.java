@@ -11,6 +11,7 @@ import dev.lstm4j.spi.LstmCellEngine;
 import dev.lstm4j.spi.LstmEngine;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The {@link dev.lstm4j.Backend#JAVA} backend: a pure-Java LSTM engine with no native code, for
@@ -40,36 +41,33 @@ public final class JavaEngineProvider implements EngineProvider {
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
         checkDevice(device);
-        if (config.dtype() == DType.FLOAT32) {
-            JavaLstm<float[]> lstm = new JavaLstm<>(FloatArith.INSTANCE, config, weights, Tensor::floatData);
-            return new LstmEngine() {
-                @Override
-                public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
-                        Tensor output, Tensor hN, Tensor cN) {
-                    lstm.forward(input.floatData(), seqLen, batch, batchFirst, h0 == null ? null : h0.floatData(),
-                            c0 == null ? null : c0.floatData(), output.floatData(), hN.floatData(), cN.floatData());
-                }
+        return config.dtype() == DType.FLOAT32
+                ? new Engine<>(new JavaLstm<>(FloatArith.INSTANCE, config, weights, Tensor::floatData), Tensor::floatData)
+                : new Engine<>(new JavaLstm<>(DoubleArith.INSTANCE, config, weights, Tensor::doubleData),
+                        Tensor::doubleData);
+    }
 
-                @Override
-                public void close() {
-                    // heap memory only
-                }
-            };
+    /** Adapts a {@link JavaLstm} of either element type to the engine interface. */
+    private static final class Engine<A> implements LstmEngine {
+        private final JavaLstm<A> lstm;
+        private final Function<Tensor, A> data;
+
+        Engine(JavaLstm<A> lstm, Function<Tensor, A> data) {
+            this.lstm = lstm;
+            this.data = data;
         }
-        JavaLstm<double[]> lstm = new JavaLstm<>(DoubleArith.INSTANCE, config, weights, Tensor::doubleData);
-        return new LstmEngine() {
-            @Override
-            public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
-                    Tensor output, Tensor hN, Tensor cN) {
-                lstm.forward(input.doubleData(), seqLen, batch, batchFirst, h0 == null ? null : h0.doubleData(),
-                        c0 == null ? null : c0.doubleData(), output.doubleData(), hN.doubleData(), cN.doubleData());
-            }
 
-            @Override
-            public void close() {
-                // heap memory only
-            }
-        };
+        @Override
+        public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
+                Tensor output, Tensor hN, Tensor cN) {
+            lstm.forward(data.apply(input), seqLen, batch, batchFirst, h0 == null ? null : data.apply(h0),
+                    c0 == null ? null : data.apply(c0), data.apply(output), data.apply(hN), data.apply(cN));
+        }
+
+        @Override
+        public void close() {
+            // heap memory only
+        }
     }
 
     @Override
