@@ -71,6 +71,49 @@ class RandomGridParityTest {
         }
     }
 
+    /**
+     * Models wide enough that the JAVA engine splits the input GEMM and every step over its thread
+     * team (uneven unit counts included), against LIBTORCH; then the same model called from four
+     * threads at once, where all but one caller run their steps alone, gives the same bits.
+     */
+    @ParameterizedTest(name = "B={0} I={1} H={2} layers={3} bidir={4} proj={5} {6}")
+    @org.junit.jupiter.params.provider.CsvSource({"1,256,256,1,false,0,FLOAT32", "1,256,256,1,true,0,FLOAT64",
+            "2,64,200,2,true,96,FLOAT32", "5,40,264,1,false,0,FLOAT32", "3,48,192,2,false,128,FLOAT64"})
+    void wideModelsSplitOverThreads(int batch, int inputSize, int hidden, int layers, boolean bidir, int proj,
+            DType dtype) throws Exception {
+        Random rnd = new Random(batch * 7919L + hidden);
+        LstmConfig config = LstmConfig.builder(inputSize, hidden).numLayers(layers).bidirectional(bidir)
+                .projSize(proj).batchFirst(true).dtype(dtype).build();
+        StateDict weights = TestSupport.randomWeights(config.parameterShapes(), hidden, dtype, rnd);
+        int seqLen = 5;
+        int states = config.numDirections() * layers;
+        Tensor input = TestSupport.random(new int[] {batch, seqLen, inputSize}, dtype, rnd, 1.0);
+        Tensor h0 = TestSupport.random(new int[] {states, batch, config.realHiddenSize()}, dtype, rnd, 1.0);
+        Tensor c0 = TestSupport.random(new int[] {states, batch, hidden}, dtype, rnd, 1.0);
+        LstmOutput b;
+        try (Lstm ref = Lstm.create(config, weights, Backend.LIBTORCH, Device.cpu())) {
+            b = ref.forward(input, h0, c0);
+        }
+        try (Lstm lstm = Lstm.create(config, weights, Backend.JAVA, Device.cpu())) {
+            LstmOutput a = lstm.forward(input, h0, c0);
+            check(Backend.JAVA, a, b, config, false, true, dtype);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<LstmOutput>> runs = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    runs.add(pool.submit(() -> lstm.forward(input, h0, c0)));
+                }
+                for (java.util.concurrent.Future<LstmOutput> run : runs) {
+                    LstmOutput c = run.get();
+                    assertTrue(c.output().maxAbsDiff(a.output()) == 0 && c.hN().maxAbsDiff(a.hN()) == 0
+                            && c.cN().maxAbsDiff(a.cN()) == 0, "concurrent call differs from the first");
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
     private static void check(Backend backend, LstmOutput a, LstmOutput b, LstmConfig config, boolean unbatched,
             boolean hx, DType dtype) {
         assertArrayEquals(b.output().shape(), a.output().shape(), "output shape");
@@ -78,7 +121,8 @@ class RandomGridParityTest {
         assertArrayEquals(b.cN().shape(), a.cN().shape(), "c_n shape");
         double err = Math.max(a.output().maxAbsDiff(b.output()), Math.max(a.hN().maxAbsDiff(b.hN()),
                 a.cN().maxAbsDiff(b.cN())));
-        double tol = dtype == DType.FLOAT64 ? 1e-12 : 2e-6;
+        // Sums over up to 256 products: a float32 result can be a few ulps of its magnitude off.
+        double tol = dtype == DType.FLOAT64 ? 1e-12 : config.hiddenSize() > 32 ? 1e-5 : 2e-6;
         synchronized (WORST) {
             int slot = (backend == Backend.JAVA ? 2 : 0) + (dtype == DType.FLOAT64 ? 1 : 0);
             WORST[slot] = Math.max(WORST[slot], err);

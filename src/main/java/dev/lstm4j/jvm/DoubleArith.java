@@ -27,16 +27,22 @@ final class DoubleArith implements Arith<double[]> {
     }
 
     @Override
-    public void linear(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int n, double[] bias,
+    public void linear(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int ldw, int n, double[] bias,
             double[] out, int outOff, int outStride) {
-        gemm.dgemm(x, xOff, xStride, rows, k, wt, n, bias, out, outOff, outStride);
+        gemm.dgemm(x, xOff, xStride, rows, k, wt, ldw, n, bias, out, outOff, outStride);
     }
 
     @Override
-    public void packTransposed(double[] src, int rows, int cols, double[] dst, int dstOff) {
+    public void linearColumns(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int ldw, int n, int n0,
+            int n1, double[] bias, double[] out, int outOff, int outStride) {
+        Gemm.dblock(x, xOff, xStride, 0, rows, k, wt, ldw, n, n0, n1, bias, out, outOff, outStride);
+    }
+
+    @Override
+    public void packTransposed(double[] src, int rows, int cols, double[] dst, int dstOff, int ld) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                dst[dstOff + c * rows + r] = src[r * cols + c];
+                dst[dstOff + c * ld + r] = src[r * cols + c];
             }
         }
     }
@@ -49,7 +55,7 @@ final class DoubleArith implements Arith<double[]> {
     }
 
     @Override
-    public void gates(int batch, int hidden, double[] gx, int gxOff, int gxStride, double[] gh, double[] c, int cOff,
+    public void gates(int batch, int hidden, int j0, int j1, double[] gx, int gxOff, int gxStride, double[] gh, double[] c, int cOff,
             double[] h, int hOff, int hStride) {
         final int H = hidden;
         for (int b = 0; b < batch; b++) {
@@ -57,7 +63,7 @@ final class DoubleArith implements Arith<double[]> {
             int r = b * 4 * H;
             int cb = cOff + b * H;
             int hb = hOff + b * hStride;
-            for (int j = 0; j < H; j++) {
+            for (int j = j0; j < j1; j++) {
                 double pi = gx[x + j];
                 double pf = gx[x + H + j];
                 double pg = gx[x + 2 * H + j];

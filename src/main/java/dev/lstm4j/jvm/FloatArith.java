@@ -33,16 +33,22 @@ final class FloatArith implements Arith<float[]> {
     }
 
     @Override
-    public void linear(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int n, float[] bias, float[] out,
+    public void linear(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias, float[] out,
             int outOff, int outStride) {
-        gemm.sgemm(x, xOff, xStride, rows, k, wt, n, bias, out, outOff, outStride);
+        gemm.sgemm(x, xOff, xStride, rows, k, wt, ldw, n, bias, out, outOff, outStride);
     }
 
     @Override
-    public void packTransposed(float[] src, int rows, int cols, float[] dst, int dstOff) {
+    public void linearColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, int n0,
+            int n1, float[] bias, float[] out, int outOff, int outStride) {
+        gemm.sgemmColumns(x, xOff, xStride, rows, k, wt, ldw, n, n0, n1, bias, out, outOff, outStride);
+    }
+
+    @Override
+    public void packTransposed(float[] src, int rows, int cols, float[] dst, int dstOff, int ld) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                dst[dstOff + c * rows + r] = src[r * cols + c];
+                dst[dstOff + c * ld + r] = src[r * cols + c];
             }
         }
     }
@@ -55,16 +61,17 @@ final class FloatArith implements Arith<float[]> {
     }
 
     @Override
-    public void gates(int batch, int hidden, float[] gx, int gxOff, int gxStride, float[] gh, float[] c, int cOff,
+    public void gates(int batch, int hidden, int j0, int j1, float[] gx, int gxOff, int gxStride, float[] gh, float[] c, int cOff,
             float[] h, int hOff, int hStride) {
         for (int b = 0; b < batch; b++) {
-            gateRow.apply(hidden, gx, gxOff + b * gxStride, gh, b * 4 * hidden, c, cOff + b * hidden, h,
+            gateRow.apply(hidden, j0, j1, gx, gxOff + b * gxStride, gh, b * 4 * hidden, c, cOff + b * hidden, h,
                     hOff + b * hStride);
         }
     }
 
-    static void scalarRow(int hidden, float[] gx, int x, float[] gh, int r, float[] c, int cb, float[] h, int hb) {
-        for (int j = 0; j < hidden; j++) {
+    static void scalarRow(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,
+            float[] h, int hb) {
+        for (int j = j0; j < j1; j++) {
             gateElement(hidden, j, gx, x, gh, r, c, cb, h, hb);
         }
     }

@@ -18,26 +18,26 @@ final class Gemm {
 
     private final int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
 
-    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int n, float[] bias, float[] out,
+    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias, float[] out,
             int outOff, int outStride) {
         long flops = 2L * rows * k * n;
         if (flops < PARALLEL_FLOPS || parallelism == 1) {
-            sblock(x, xOff, xStride, 0, rows, k, wt, n, 0, n, bias, out, outOff, outStride);
+            sblock(x, xOff, xStride, 0, rows, k, wt, ldw, n, 0, n, bias, out, outOff, outStride);
             return;
         }
         if (rows >= 4 * parallelism) {
             int tasks = Math.min(rows / 4, 4 * parallelism);
             IntStream.range(0, tasks).parallel().forEach(t -> sblock(x, xOff, xStride, (int) ((long) rows * t / tasks),
-                    (int) ((long) rows * (t + 1) / tasks), k, wt, n, 0, n, bias, out, outOff, outStride));
+                    (int) ((long) rows * (t + 1) / tasks), k, wt, ldw, n, 0, n, bias, out, outOff, outStride));
         } else {
             int strips = Math.max(1, Math.min(parallelism, n / 64));
-            IntStream.range(0, strips).parallel().forEach(t -> sblock(x, xOff, xStride, 0, rows, k, wt, n,
+            IntStream.range(0, strips).parallel().forEach(t -> sblock(x, xOff, xStride, 0, rows, k, wt, ldw, n,
                     n * t / strips / 16 * 16, t == strips - 1 ? n : n * (t + 1) / strips / 16 * 16, bias, out,
                     outOff, outStride));
         }
     }
 
-    private static void sblock(float[] x, int xOff, int xStride, int m0, int m1, int k, float[] wt, int n, int n0,
+    static void sblock(float[] x, int xOff, int xStride, int m0, int m1, int k, float[] wt, int ldw, int n, int n0,
             int n1, float[] bias, float[] out, int outOff, int outStride) {
         for (int s0 = n0; s0 < n1; s0 += NB) {
             int s1 = Math.min(n1, s0 + NB);
@@ -54,7 +54,7 @@ final class Gemm {
                     int xr = xOff + m * xStride;
                     for (int kk = k0; kk < k1; kk++) {
                         float a = x[xr + kk];
-                        int w = kk * n;
+                        int w = kk * ldw;
                         for (int j = s0; j < s1; j++) {
                             out[o + j] += a * wt[w + j];
                         }
@@ -64,26 +64,26 @@ final class Gemm {
         }
     }
 
-    void dgemm(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int n, double[] bias, double[] out,
+    void dgemm(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int ldw, int n, double[] bias, double[] out,
             int outOff, int outStride) {
         long flops = 2L * rows * k * n;
         if (flops < PARALLEL_FLOPS || parallelism == 1) {
-            dblock(x, xOff, xStride, 0, rows, k, wt, n, 0, n, bias, out, outOff, outStride);
+            dblock(x, xOff, xStride, 0, rows, k, wt, ldw, n, 0, n, bias, out, outOff, outStride);
             return;
         }
         if (rows >= 4 * parallelism) {
             int tasks = Math.min(rows / 4, 4 * parallelism);
             IntStream.range(0, tasks).parallel().forEach(t -> dblock(x, xOff, xStride, (int) ((long) rows * t / tasks),
-                    (int) ((long) rows * (t + 1) / tasks), k, wt, n, 0, n, bias, out, outOff, outStride));
+                    (int) ((long) rows * (t + 1) / tasks), k, wt, ldw, n, 0, n, bias, out, outOff, outStride));
         } else {
             int strips = Math.max(1, Math.min(parallelism, n / 64));
-            IntStream.range(0, strips).parallel().forEach(t -> dblock(x, xOff, xStride, 0, rows, k, wt, n,
+            IntStream.range(0, strips).parallel().forEach(t -> dblock(x, xOff, xStride, 0, rows, k, wt, ldw, n,
                     n * t / strips / 16 * 16, t == strips - 1 ? n : n * (t + 1) / strips / 16 * 16, bias, out,
                     outOff, outStride));
         }
     }
 
-    private static void dblock(double[] x, int xOff, int xStride, int m0, int m1, int k, double[] wt, int n, int n0,
+    static void dblock(double[] x, int xOff, int xStride, int m0, int m1, int k, double[] wt, int ldw, int n, int n0,
             int n1, double[] bias, double[] out, int outOff, int outStride) {
         for (int s0 = n0; s0 < n1; s0 += NB) {
             int s1 = Math.min(n1, s0 + NB);
@@ -100,7 +100,7 @@ final class Gemm {
                     int xr = xOff + m * xStride;
                     for (int kk = k0; kk < k1; kk++) {
                         double a = x[xr + kk];
-                        int w = kk * n;
+                        int w = kk * ldw;
                         for (int j = s0; j < s1; j++) {
                             out[o + j] += a * wt[w + j];
                         }

@@ -66,7 +66,7 @@ public final class JavaEngineProvider implements EngineProvider {
 
         @Override
         public void close() {
-            // heap memory only
+            lstm.close(); // heap memory only, but the step team's threads stop here
         }
     }
 

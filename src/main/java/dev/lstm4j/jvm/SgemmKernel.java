@@ -6,8 +6,12 @@ package dev.lstm4j.jvm;
  * {@code VectorGemm} (the JDK's Vector API, used when {@code jdk.incubator.vector} is present).
  */
 interface SgemmKernel {
-    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int n, float[] bias, float[] out,
+    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias, float[] out,
             int outOff, int outStride);
+
+    /** Columns {@code [n0, n1)} of the same product, on the calling thread. */
+    void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, int n0, int n1,
+            float[] bias, float[] out, int outOff, int outStride);
 
     /**
      * The fastest kernel this JVM can run: the Vector API one when the module
@@ -16,6 +20,23 @@ interface SgemmKernel {
      */
     static SgemmKernel best(Gemm fallback) {
         Object vector = VectorSupport.instantiate("dev.lstm4j.jvm.VectorGemm");
-        return vector != null ? (SgemmKernel) vector : fallback::sgemm;
+        return vector != null ? (SgemmKernel) vector : scalar(fallback);
+    }
+
+    /** The plain-Java kernel. */
+    static SgemmKernel scalar(Gemm fallback) {
+        return new SgemmKernel() {
+            @Override
+            public void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias,
+                    float[] out, int outOff, int outStride) {
+                fallback.sgemm(x, xOff, xStride, rows, k, wt, ldw, n, bias, out, outOff, outStride);
+            }
+
+            @Override
+            public void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n,
+                    int n0, int n1, float[] bias, float[] out, int outOff, int outStride) {
+                Gemm.sblock(x, xOff, xStride, 0, rows, k, wt, ldw, n, n0, n1, bias, out, outOff, outStride);
+            }
+        };
     }
 }

@@ -21,11 +21,11 @@ final class VectorGates implements GateRow {
     }
 
     @Override
-    public void apply(int hidden, float[] gx, int x, float[] gh, int r, float[] c, int cb, float[] h, int hb) {
+    public void apply(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb, float[] h, int hb) {
         final int H = hidden;
         final int L = S.length();
-        int j = 0;
-        for (; j + L <= H; j += L) {
+        int j = j0;
+        for (; j + L <= j1; j += L) {
             FloatVector pi = FloatVector.fromArray(S, gx, x + j);
             FloatVector pf = FloatVector.fromArray(S, gx, x + H + j);
             FloatVector pg = FloatVector.fromArray(S, gx, x + 2 * H + j);
@@ -41,7 +41,7 @@ final class VectorGates implements GateRow {
             cn.intoArray(c, cb + j);
             sigmoid(po).mul(cn.lanewise(VectorOperators.TANH)).intoArray(h, hb + j);
         }
-        for (; j < H; j++) {
+        for (; j < j1; j++) {
             FloatArith.gateElement(H, j, gx, x, gh, r, c, cb, h, hb);
         }
     }

@@ -1,0 +1,186 @@
+package dev.lstm4j.jvm;
+
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+
+/**
+ * A few worker threads that split one recurrent step with the calling thread and hand it back in
+ * well under a microsecond. A time step is too short for the fork-join pool (a hand-off there costs
+ * several microseconds, as much as the step): the workers spin briefly on a volatile generation
+ * counter before they park, so back-to-back steps find them awake.
+ *
+ * <p>Parts are claimed, not assigned: the caller claims parts too, so a worker that is parked or
+ * descheduled (another runtime's threads spinning on the same cores, say) costs nothing but its
+ * share of the speed-up. Every part writes its own disjoint outputs, so who runs it never changes
+ * the result; a caller that finds the team in use by another thread runs all parts itself.
+ *
+ * <p>One team per engine. The threads are daemons, started on first use and stopped by
+ * {@link #close()} or, failing that, when the engine becomes unreachable.
+ */
+final class Team implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final Crew crew;
+    private final Cleaner.Cleanable cleanable;
+
+    /** @param size threads taking part in a step, the caller included */
+    Team(int size) {
+        this.crew = new Crew(Math.max(1, size));
+        this.cleanable = CLEANER.register(this, crew::shutdown);
+    }
+
+    /** Threads taking part in a step, the caller included. */
+    int size() {
+        return crew.size;
+    }
+
+    /**
+     * Runs {@code body.accept(p)} for every {@code p < parts} and returns when all are done; memory
+     * written by any part is then visible to the caller.
+     */
+    void run(int parts, IntConsumer body) {
+        crew.run(parts, body);
+    }
+
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    /** The state the worker threads see; holds no reference to the {@link Team}, so it can be cleaned. */
+    private static final class Crew {
+        /** About 20 to 50 us of spinning before a worker parks. */
+        private static final int SPINS = 20_000;
+
+        final int size;
+        private final ReentrantLock owner = new ReentrantLock();
+        private Thread[] threads;
+        private final AtomicInteger parked = new AtomicInteger();
+        /** (generation << 32) | next unclaimed part of the current run. */
+        private final AtomicLong claim = new AtomicLong();
+        private final AtomicInteger finished = new AtomicInteger();
+        private volatile long generation;
+        private volatile boolean closed;
+        private volatile Throwable failure;
+        private IntConsumer body;
+        private int parts;
+
+        Crew(int size) {
+            this.size = size;
+        }
+
+        void run(int parts, IntConsumer body) {
+            if (parts <= 1 || size == 1 || closed || !owner.tryLock()) {
+                for (int p = 0; p < parts; p++) {
+                    body.accept(p);
+                }
+                return;
+            }
+            try {
+                if (threads == null) {
+                    start();
+                }
+                long gen = generation + 1;
+                this.body = body;
+                this.parts = parts;
+                failure = null;
+                finished.set(0);
+                claim.set(gen << 32);
+                generation = gen; // publishes body, parts and the claim counter
+                if (parked.get() > 0) {
+                    for (Thread t : threads) {
+                        LockSupport.unpark(t);
+                    }
+                }
+                work(gen, body, parts);
+                int spins = 0;
+                while (finished.get() < parts) {
+                    if (++spins < 1 << 16) {
+                        Thread.onSpinWait();
+                    } else {
+                        Thread.yield(); // a worker holding a part was descheduled: let it run
+                    }
+                }
+                this.body = null;
+                Throwable t = failure;
+                if (t instanceof RuntimeException e) {
+                    throw e;
+                } else if (t instanceof Error e) {
+                    throw e;
+                }
+            } finally {
+                owner.unlock();
+            }
+        }
+
+        /** Claims and runs parts of run {@code gen} until none is left. */
+        private void work(long gen, IntConsumer body, int parts) {
+            while (true) {
+                long s = claim.get();
+                if (s >>> 32 != gen || (int) s >= parts) {
+                    return;
+                }
+                if (!claim.compareAndSet(s, s + 1)) {
+                    continue;
+                }
+                try {
+                    body.accept((int) s);
+                } catch (RuntimeException | Error e) {
+                    failure = e;
+                } finally {
+                    finished.incrementAndGet();
+                }
+            }
+        }
+
+        private void workerLoop() {
+            long seen = generation;
+            while (!closed) {
+                int spins = 0;
+                while (generation == seen && !closed) {
+                    if (++spins < SPINS) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked.incrementAndGet();
+                        if (generation == seen && !closed) {
+                            LockSupport.park(this);
+                        }
+                        parked.decrementAndGet();
+                        spins = 0;
+                    }
+                }
+                seen = generation;
+                // body and parts were written before generation: read after it, they belong to run
+                // 'seen' or a later one, and a later one's claims carry a different generation.
+                work(seen, body, parts);
+            }
+        }
+
+        private void start() {
+            threads = new Thread[size - 1];
+            for (int w = 0; w < threads.length; w++) {
+                threads[w] = new Thread(this::workerLoop, "lstm4j-java-" + (w + 1));
+                threads[w].setDaemon(true);
+                threads[w].start();
+            }
+        }
+
+        void shutdown() {
+            closed = true;
+            owner.lock();
+            try {
+                if (threads != null) {
+                    for (Thread t : threads) {
+                        LockSupport.unpark(t);
+                    }
+                }
+            } finally {
+                owner.unlock();
+            }
+        }
+    }
+}
