@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   });
   time("from_blob + delete", [&] { Tensor a = Tensor::from_blob(h.data(), {B, H}, Dtype::kFloat32, cpu); });
   time("gate pass", [&] {
-    lstm4j::cpu::lstm_gates<float>(B, H, gx.data(), G, gh.data(), c.data(), y.data(), H);
+    lstm4j::cpu::lstm_gates<float>(B, H, 0, H, gx.data(), G, gh.data(), c.data(), y.data(), H);
   });
   // Whole forward of a 2-layer LSTM, batch_first (the demo's shape when called with 8 128).
   const int64_t T = 32, I = 64, L = 2;

@@ -2,12 +2,18 @@
 // scan. The numeric work is LibTorch's GEMMs (through the C ABI) and cpu/lstm_gates.
 #include "lstm4j/lstm.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <type_traits>
 #include <string>
 #include <vector>
 
+#include "cpu/gemm_f32.h"
 #include "cpu/lstm_gates.h"
+#include "cpu/team.h"
 #include "lstm4j/tensor.h"
 
 namespace lstm4j {
@@ -81,11 +87,19 @@ struct Lstm::Impl {
     Tensor w_ih_dir[2], b_dir[2], zeros_g;
     Tensor w_hh[2], w_hh_t[2];  // (4H, P) and its (P, 4H) view
     Tensor w_hr[2], w_hr_t[2];  // (P, H) and its (H, P) view
+    // float32 on CPU, for our own kernels (cpu/gemm_f32.h): W^T packed with padded row strides.
+    Tensor w_ih_p;      // (I_l, ld_ih): both directions side by side
+    Tensor w_hh_p[2];   // (P, ld_hh)
+    Tensor w_hr_p[2];   // (H, ld_hr)
   };
+  int64_t ld_ih = 0, ld_hh = 0, ld_hr = 0;
+  // Threads that split each step (float32 CPU team scan); started on first use.
+  std::unique_ptr<cpu::Team> team;
   std::vector<Layer> layers;
   bool prepared = false;
   int32_t cpu_algorithm = 0;
   bool use_onednn = false;
+  bool use_team = false;
   std::mutex prepare_mutex;
 
   int64_t P() const { return proj_size > 0 ? proj_size : hidden_size; }
@@ -116,6 +130,8 @@ struct Lstm::Impl {
   template <typename T>
   void forward(const T* input, int64_t T_, int64_t B, bool batch_first, const T* h0, const T* c0,
                T* output, T* h_n, T* c_n);
+  void forward_team(const float* input, int64_t T_, int64_t B, bool batch_first, const float* h0,
+                    const float* c0, float* output, float* h_n, float* c_n);
   void forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
                       const float* h0, const float* c0, float* output, float* h_n, float* c_n);
 };
@@ -222,6 +238,28 @@ void Lstm::Impl::prepare_typed() {
                                                 device)
                             : Tensor::from_blob(layer.zeros_g.template data<T>(), {G}, dtype, device);
     }
+    if (std::is_same_v<T, float> && device.is_cpu()) {
+      // W^T packed for cpu::gemm_f32: element (k, j) of W^T is W[j][k].
+      auto pack_t = [&](const T* w, int64_t rows, int64_t cols, int64_t ld, Tensor& dst,
+                        int64_t col0) {
+        T* p = dst.template data<T>();
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t k = 0; k < cols; ++k) p[k * ld + col0 + r] = w[r * cols + k];
+      };
+      ld_ih = cpu::padded_ld(D * G);
+      ld_hh = cpu::padded_ld(G);
+      ld_hr = cpu::padded_ld(Pn);
+      layer.w_ih_p = Tensor::empty({in, ld_ih}, dtype, host);
+      for (int d = 0; d < D; ++d) pack_t(staged_ptr(l, d, kWeightIh), G, in, ld_ih, layer.w_ih_p, d * G);
+      for (int d = 0; d < D; ++d) {
+        layer.w_hh_p[d] = Tensor::empty({Pn, ld_hh}, dtype, host);
+        pack_t(staged_ptr(l, d, kWeightHh), G, Pn, ld_hh, layer.w_hh_p[d], 0);
+        if (proj_size > 0) {
+          layer.w_hr_p[d] = Tensor::empty({H, ld_hr}, dtype, host);
+          pack_t(staged_ptr(l, d, kWeightHr), Pn, H, ld_hr, layer.w_hr_p[d], 0);
+        }
+      }
+    }
     for (int d = 0; d < D; ++d) {
       const T* w_hh = staged_ptr(l, d, kWeightHh);
       layer.w_hh[d] = upload(std::vector<T>(w_hh, w_hh + G * Pn), {G, Pn});
@@ -260,7 +298,10 @@ void Lstm::prepare() {
   // oneDNN's fused layer (what LibTorch's own CPU lstm runs) handles float32 without projection;
   // automatic mode takes it unless the input is a single step, where our scan has less set-up.
   m.use_onednn = m.device.is_cpu() && m.dtype == Dtype::kFloat32 && m.proj_size == 0 &&
-                 m.cpu_algorithm != 1;
+                 m.cpu_algorithm == 2;
+  m.use_team = m.device.is_cpu() && m.dtype == Dtype::kFloat32 &&
+               (m.cpu_algorithm == 0 || m.cpu_algorithm == 3);
+  if (m.use_team) m.team = std::make_unique<cpu::Team>(cpu::Team::default_size());
   m.prepared = true;
 }
 
@@ -328,11 +369,11 @@ void Lstm::Impl::forward(const T* input, int64_t T_, int64_t B, bool batch_first
         T* y_t = y + (t * t_rows) * y_cols + d * Pn;
         const T* gx_t = gx_p + (t * t_rows) * (D * G) + d * G;
         if (proj_size > 0) {
-          cpu::lstm_gates<T>(B, H, gx_t, b_rows * D * G, gh_step, c_p, h_full_p, H);
+          cpu::lstm_gates<T>(B, H, 0, H, gx_t, b_rows * D * G, gh_step, c_p, h_full_p, H);
           Tensor out = Tensor::from_blob(y_t, {B, Pn}, {b_rows * y_cols, 1}, dtype, host);
           ops::linear_out(out, h_full, layer.w_hr_t[d], nullptr, device);
         } else {
-          cpu::lstm_gates<T>(B, H, gx_t, b_rows * D * G, gh_step, c_p, y_t, b_rows * y_cols);
+          cpu::lstm_gates<T>(B, H, 0, H, gx_t, b_rows * D * G, gh_step, c_p, y_t, b_rows * y_cols);
         }
         t_prev = t;
       }
@@ -352,8 +393,8 @@ void Lstm::Impl::forward(const T* input, int64_t T_, int64_t B, bool batch_first
 }
 
 void Lstm::set_cpu_algorithm(int32_t algorithm) {
-  LSTM4J_CHECK(algorithm >= 0 && algorithm <= 2,
-               "cpu algorithm must be 0, 1 or 2, got " + std::to_string(algorithm));
+  LSTM4J_CHECK(algorithm >= 0 && algorithm <= 3,
+               "cpu algorithm must be 0, 1, 2 or 3, got " + std::to_string(algorithm));
   std::lock_guard<std::mutex> lock(impl_->prepare_mutex);
   LSTM4J_CHECK(!impl_->prepared, "the cpu algorithm cannot change after the LSTM is prepared");
   impl_->cpu_algorithm = algorithm;
@@ -363,10 +404,143 @@ void Lstm::forward(const float* input, int64_t seq_len, int64_t batch, bool batc
                    const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
   prepare();
   Impl& m = *impl_;
-  if (m.use_onednn && (m.cpu_algorithm == 2 || seq_len > 1)) {
+  if (m.use_team) {
+    m.forward_team(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  } else if (m.use_onednn) {
     m.forward_onednn(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   } else {
     m.forward<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  }
+}
+
+namespace {
+// Products of a step below this many flops stay on the calling thread: splitting them saves less
+// than the hand-off costs. At B=1, H=256 the 1 MB W_hh^T is above it, and split in two it fits
+// the L2 caches of two cores.
+constexpr int64_t kSplitFlops = int64_t{1} << 17;
+// Units per part stay a multiple of one 512-bit vector of floats.
+constexpr int64_t kAlign = 16;
+
+int parts_for(int64_t flops, int64_t width, int64_t align, int team_size) {
+  if (flops < kSplitFlops) return 1;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(team_size, width / align)));
+}
+
+inline int64_t part_lo(int p, int parts, int64_t width, int64_t align) {
+  return p == parts ? width : width * p / parts / align * align;
+}
+}  // namespace
+
+// The float32 CPU scan on our own kernels: per layer one input GEMM for every step and both
+// directions, per step the W_hh product and the gate pass split by hidden units over the team
+// (each part owns its columns of the i, f, g, o blocks and then its units of the gate pass), then
+// the W_hr product split by output columns. No LibTorch call inside the time loop.
+void Lstm::Impl::forward_team(const float* input, int64_t T_, int64_t B, bool batch_first,
+                              const float* h0, const float* c0, float* output, float* h_n,
+                              float* c_n) {
+  LSTM4J_CHECK(T_ > 0, "seq_len must be positive, got " + std::to_string(T_));
+  LSTM4J_CHECK(B > 0, "batch must be positive, got " + std::to_string(B));
+  LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
+  const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H;
+  const int64_t rows = T_ * B;
+  const int64_t t_rows = batch_first ? 1 : B;
+  const int64_t b_rows = batch_first ? T_ : 1;
+  const Device host{};
+  const int team_size = team->size();
+
+  Tensor gx = Tensor::empty({rows, D * G}, dtype, host);
+  Tensor gh = Tensor::empty({B, G}, dtype, host);
+  Tensor h_full;
+  if (proj_size > 0) h_full = Tensor::empty({B, H}, dtype, host);
+  Tensor c = Tensor::empty({B, H}, dtype, host);
+  Tensor y_buf[2];
+  if (num_layers > 1) {
+    y_buf[0] = Tensor::empty({rows, D * Pn}, dtype, host);
+    if (num_layers > 2) y_buf[1] = Tensor::empty({rows, D * Pn}, dtype, host);
+  }
+  float* gx_p = gx.data<float>();
+  float* gh_p = gh.data<float>();
+  float* c_p = c.data<float>();
+  float* h_full_p = proj_size > 0 ? h_full.data<float>() : nullptr;
+
+  const float* layer_in = input;
+  for (int64_t l = 0; l < num_layers; ++l) {
+    const Layer& layer = layers[static_cast<size_t>(l)];
+    const int64_t in = layer_input(l);
+    float* y = l == num_layers - 1 ? output : y_buf[l % 2].data<float>();
+    const int64_t y_cols = D * Pn;
+    {
+      const float* w = layer.w_ih_p.data<float>();
+      const float* b = bias ? layer.bias_cat.data<float>() : nullptr;
+      const int64_t width = D * G;
+      const int parts = parts_for(2 * rows * in * width, width, 2 * kAlign, team_size);
+      auto body = [&](int p) {
+        cpu::gemm_f32(rows, in, layer_in, in, w, ld_ih, part_lo(p, parts, width, 2 * kAlign),
+                      part_lo(p + 1, parts, width, 2 * kAlign), b, gx_p, width);
+      };
+      team->run(parts, body);
+    }
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t state = l * D + d;
+      if (c0 != nullptr) {
+        std::memcpy(c_p, c0 + state * B * H, sizeof(float) * static_cast<size_t>(B * H));
+      } else {
+        std::memset(c_p, 0, sizeof(float) * static_cast<size_t>(B * H));
+      }
+      const float* w_hh = layer.w_hh_p[d].data<float>();
+      const float* w_hr = proj_size > 0 ? layer.w_hr_p[d].data<float>() : nullptr;
+      int64_t t_prev = -1;
+      for (int64_t s = 0; s < T_; ++s) {
+        const int64_t t = d == 0 ? s : T_ - 1 - s;
+        const float* h_prev = nullptr;
+        int64_t h_prev_stride = 0;
+        if (t_prev >= 0) {
+          h_prev = y + (t_prev * t_rows) * y_cols + d * Pn;
+          h_prev_stride = b_rows * y_cols;
+        } else if (h0 != nullptr) {
+          h_prev = h0 + state * B * Pn;
+          h_prev_stride = Pn;
+        }
+        float* y_t = y + (t * t_rows) * y_cols + d * Pn;
+        const float* gx_t = gx_p + (t * t_rows) * (D * G) + d * G;
+        float* h_out = proj_size > 0 ? h_full_p : y_t;
+        const int64_t h_out_stride = proj_size > 0 ? H : b_rows * y_cols;
+        // A gate pass alone is not worth a hand-off.
+        const int parts = h_prev != nullptr ? parts_for(2 * B * Pn * G, H, kAlign, team_size) : 1;
+        auto step = [&](int p) {
+          const int64_t u0 = part_lo(p, parts, H, kAlign), u1 = part_lo(p + 1, parts, H, kAlign);
+          if (h_prev != nullptr) {
+            for (int64_t g = 0; g < 4; ++g) {
+              cpu::gemm_f32(B, Pn, h_prev, h_prev_stride, w_hh, ld_hh, g * H + u0, g * H + u1,
+                            nullptr, gh_p, G);
+            }
+          }
+          cpu::lstm_gates<float>(B, H, u0, u1, gx_t, b_rows * D * G,
+                                 h_prev != nullptr ? gh_p : nullptr, c_p, h_out, h_out_stride);
+        };
+        team->run(parts, step);
+        if (proj_size > 0) {
+          const int pparts = parts_for(2 * B * H * Pn, Pn, kAlign, team_size);
+          auto project = [&](int p) {
+            cpu::gemm_f32(B, H, h_full_p, H, w_hr, ld_hr, part_lo(p, pparts, Pn, kAlign),
+                          part_lo(p + 1, pparts, Pn, kAlign), nullptr, y_t, b_rows * y_cols);
+          };
+          team->run(pparts, project);
+        }
+        t_prev = t;
+      }
+      if (h_n != nullptr) {
+        const float* last = y + (t_prev * t_rows) * y_cols + d * Pn;
+        for (int64_t b = 0; b < B; ++b) {
+          std::memcpy(h_n + (state * B + b) * Pn, last + b * b_rows * y_cols,
+                      sizeof(float) * static_cast<size_t>(Pn));
+        }
+      }
+      if (c_n != nullptr) {
+        std::memcpy(c_n + state * B * H, c_p, sizeof(float) * static_cast<size_t>(B * H));
+      }
+    }
+    layer_in = y;
   }
 }
 

@@ -40,9 +40,10 @@ class Lstm {
   // Checks that every parameter is set and lays the weights out for the GEMMs. Idempotent.
   void prepare();
 
-  // How a float32 CPU forward runs: 0 = automatic (the default), 1 = our scan (GEMMs through
-  // LibTorch + fused gate kernel), 2 = oneDNN's fused LSTM layer through LibTorch's C ABI, where
-  // the configuration allows it (no projection; otherwise falls back to 1). Set before use.
+  // How a float32 CPU forward runs: 0 = automatic (the default: 3), 1 = scan (LibTorch's GEMMs
+  // per step + our gate kernel), 2 = oneDNN's fused LSTM layer through LibTorch's C ABI, where
+  // the configuration allows it (no projection; otherwise falls back to 1), 3 = team (our GEMM
+  // and gate kernels, each step split over the model's own threads). Set before use.
   void set_cpu_algorithm(int32_t algorithm);
 
   // One forward pass. h0 and c0 may be null (zeros, as in PyTorch); h_n and c_n may be null when

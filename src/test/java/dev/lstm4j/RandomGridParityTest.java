@@ -72,9 +72,9 @@ class RandomGridParityTest {
     }
 
     /**
-     * Models wide enough that the JAVA engine splits the input GEMM and every step over its thread
-     * team (uneven unit counts included), against LIBTORCH; then the same model called from four
-     * threads at once, where all but one caller run their steps alone, gives the same bits.
+     * Models wide enough that the NATIVE and JAVA engines split the input GEMM and every step over
+     * their thread teams (uneven unit counts included), against LIBTORCH; then the same model called
+     * from four threads at once, where all but one caller run their steps alone, gives the same bits.
      */
     @ParameterizedTest(name = "B={0} I={1} H={2} layers={3} bidir={4} proj={5} {6}")
     @org.junit.jupiter.params.provider.CsvSource({"1,256,256,1,false,0,FLOAT32", "1,256,256,1,true,0,FLOAT64",
@@ -94,22 +94,24 @@ class RandomGridParityTest {
         try (Lstm ref = Lstm.create(config, weights, Backend.LIBTORCH, Device.cpu())) {
             b = ref.forward(input, h0, c0);
         }
-        try (Lstm lstm = Lstm.create(config, weights, Backend.JAVA, Device.cpu())) {
-            LstmOutput a = lstm.forward(input, h0, c0);
-            check(Backend.JAVA, a, b, config, false, true, dtype);
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
-            try {
-                List<java.util.concurrent.Future<LstmOutput>> runs = new ArrayList<>();
-                for (int i = 0; i < 8; i++) {
-                    runs.add(pool.submit(() -> lstm.forward(input, h0, c0)));
+        for (Backend backend : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
+            try (Lstm lstm = Lstm.create(config, weights, backend, Device.cpu())) {
+                LstmOutput a = lstm.forward(input, h0, c0);
+                check(backend, a, b, config, false, true, dtype);
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+                try {
+                    List<java.util.concurrent.Future<LstmOutput>> runs = new ArrayList<>();
+                    for (int i = 0; i < 8; i++) {
+                        runs.add(pool.submit(() -> lstm.forward(input, h0, c0)));
+                    }
+                    for (java.util.concurrent.Future<LstmOutput> run : runs) {
+                        LstmOutput c = run.get();
+                        assertTrue(c.output().maxAbsDiff(a.output()) == 0 && c.hN().maxAbsDiff(a.hN()) == 0
+                                && c.cN().maxAbsDiff(a.cN()) == 0, backend + ": a concurrent call differs from the first");
+                    }
+                } finally {
+                    pool.shutdown();
                 }
-                for (java.util.concurrent.Future<LstmOutput> run : runs) {
-                    LstmOutput c = run.get();
-                    assertTrue(c.output().maxAbsDiff(a.output()) == 0 && c.hN().maxAbsDiff(a.hN()) == 0
-                            && c.cN().maxAbsDiff(a.cN()) == 0, "concurrent call differs from the first");
-                }
-            } finally {
-                pool.shutdown();
             }
         }
     }

@@ -99,7 +99,8 @@ final class FloatArith implements Arith<float[]> {
     static float exp(float x) {
         x = Math.min(x, 88.3762626647949f);
         x = Math.max(x, -87.3365447504f);
-        float n = Math.round(x * 1.44269504088896341f);
+        // round(x * log2(e)) to nearest with the 1.5 * 2^23 trick, as the vector path does it.
+        float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
         float r = x - n * 0.693359375f;
         r = r + n * 2.12194440e-4f;
         float p = 1.9875691500e-4f;

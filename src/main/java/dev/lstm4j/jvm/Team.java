@@ -39,8 +39,8 @@ final class Team implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body.accept(p)} for every {@code p < parts} and returns when all are done; memory
-     * written by any part is then visible to the caller.
+     * Runs {@code body.accept(p)} for every {@code p < parts} (at most 65535) and returns when all
+     * are done; memory written by any part is then visible to the caller.
      */
     void run(int parts, IntConsumer body) {
         crew.run(parts, body);
@@ -53,27 +53,34 @@ final class Team implements AutoCloseable {
 
     /** The state the worker threads see; holds no reference to the {@link Team}, so it can be cleaned. */
     private static final class Crew {
-        /** About 20 to 50 us of spinning before a worker parks. */
-        private static final int SPINS = 20_000;
+        /**
+         * How long a worker spins for the next step before it parks: long enough to bridge the
+         * serial work between two steps, short enough not to hold a core that other threads need
+         * once a forward is over.
+         */
+        private static final long SPIN_NANOS = 20_000;
 
         final int size;
         private final ReentrantLock owner = new ReentrantLock();
         private Thread[] threads;
         private final AtomicInteger parked = new AtomicInteger();
-        /** (generation << 32) | next unclaimed part of the current run. */
+        /**
+         * (generation << 32) | (parts << 16) | next unclaimed part: one word, so that a claim can
+         * only succeed against the run it was read for.
+         */
         private final AtomicLong claim = new AtomicLong();
         private final AtomicInteger finished = new AtomicInteger();
         private volatile long generation;
         private volatile boolean closed;
         private volatile Throwable failure;
         private IntConsumer body;
-        private int parts;
 
         Crew(int size) {
             this.size = size;
         }
 
         void run(int parts, IntConsumer body) {
+            parts = Math.min(parts, 0xffff);
             if (parts <= 1 || size == 1 || closed || !owner.tryLock()) {
                 for (int p = 0; p < parts; p++) {
                     body.accept(p);
@@ -86,17 +93,16 @@ final class Team implements AutoCloseable {
                 }
                 long gen = generation + 1;
                 this.body = body;
-                this.parts = parts;
                 failure = null;
                 finished.set(0);
-                claim.set(gen << 32);
-                generation = gen; // publishes body, parts and the claim counter
+                claim.set(gen << 32 | (long) parts << 16);
+                generation = gen; // publishes the run
                 if (parked.get() > 0) {
                     for (Thread t : threads) {
                         LockSupport.unpark(t);
                     }
                 }
-                work(gen, body, parts);
+                work(gen);
                 int spins = 0;
                 while (finished.get() < parts) {
                     if (++spins < 1 << 16) {
@@ -118,17 +124,19 @@ final class Team implements AutoCloseable {
         }
 
         /** Claims and runs parts of run {@code gen} until none is left. */
-        private void work(long gen, IntConsumer body, int parts) {
+        private void work(long gen) {
             while (true) {
                 long s = claim.get();
-                if (s >>> 32 != gen || (int) s >= parts) {
+                int next = (int) (s & 0xffff);
+                if (s >>> 32 != gen || next >= (int) ((s >>> 16) & 0xffff)) {
                     return;
                 }
                 if (!claim.compareAndSet(s, s + 1)) {
                     continue;
                 }
                 try {
-                    body.accept((int) s);
+                    // The run cannot end before this part does, so body is still this run's.
+                    body.accept(next);
                 } catch (RuntimeException | Error e) {
                     failure = e;
                 } finally {
@@ -141,8 +149,9 @@ final class Team implements AutoCloseable {
             long seen = generation;
             while (!closed) {
                 int spins = 0;
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
                 while (generation == seen && !closed) {
-                    if (++spins < SPINS) {
+                    if ((++spins & 63) != 0 || System.nanoTime() - spinUntil < 0) {
                         Thread.onSpinWait();
                     } else {
                         parked.incrementAndGet();
@@ -150,13 +159,11 @@ final class Team implements AutoCloseable {
                             LockSupport.park(this);
                         }
                         parked.decrementAndGet();
-                        spins = 0;
+                        spinUntil = System.nanoTime() + SPIN_NANOS;
                     }
                 }
                 seen = generation;
-                // body and parts were written before generation: read after it, they belong to run
-                // 'seen' or a later one, and a later one's claims carry a different generation.
-                work(seen, body, parts);
+                work(seen);
             }
         }
 

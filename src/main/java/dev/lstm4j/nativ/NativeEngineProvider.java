@@ -63,8 +63,10 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
     /**
      * The float32 CPU algorithm, from the system property {@code lstm4j.native.cpuAlgorithm}:
-     * {@code auto} (default: oneDNN's fused layer where it applies, our scan otherwise), {@code scan}
-     * (our GEMMs + fused gate kernel) or {@code onednn}. For measurements and workarounds.
+     * {@code auto} (default, the same as {@code team}), {@code team} (our GEMM and gate kernels, each
+     * step split over the engine's own threads), {@code scan} (LibTorch's GEMMs per step + our gate
+     * kernel) or {@code onednn} (oneDNN's fused LSTM layer, what LibTorch's own lstm runs; without a
+     * projection only). For measurements and workarounds.
      */
     static int cpuAlgorithm() {
         String v = System.getProperty("lstm4j.native.cpuAlgorithm", "auto");
@@ -75,8 +77,11 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
                 return 1;
             case "onednn":
                 return 2;
+            case "team":
+                return 3;
             default:
-                throw new IllegalArgumentException("lstm4j.native.cpuAlgorithm: expected auto, scan or onednn, got '"
+                throw new IllegalArgumentException(
+                        "lstm4j.native.cpuAlgorithm: expected auto, team, scan or onednn, got '"
                         + v + "'");
         }
     }

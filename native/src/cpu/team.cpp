@@ -1,0 +1,109 @@
+#include "cpu/team.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace lstm4j::cpu {
+
+namespace {
+// How long a worker spins for the next step before it sleeps: long enough to bridge the serial
+// work between two steps, short enough not to hold a core that other threads (another model,
+// LibTorch's OpenMP pool) need once a forward is over.
+constexpr auto kSpinTime = std::chrono::microseconds(20);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
+Team::Team(int size) : size_(std::max(1, size)) {}
+
+Team::~Team() {
+  {
+    std::lock_guard<std::mutex> owner(owner_);
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    stop_.store(true);
+  }
+  wake_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+int Team::default_size() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(n, 1u, 16u));
+}
+
+void Team::start() {
+  threads_.reserve(static_cast<size_t>(size_ - 1));
+  for (int w = 1; w < size_; ++w) threads_.emplace_back([this] { worker_loop(); });
+}
+
+void Team::run_erased(int parts, Body body, void* ctx) {
+  parts = std::min(parts, 0xffff);
+  std::unique_lock<std::mutex> owner(owner_, std::try_to_lock);
+  if (parts <= 1 || size_ == 1 || !owner.owns_lock()) {
+    for (int p = 0; p < parts; ++p) body(ctx, p);
+    return;
+  }
+  if (threads_.empty()) start();
+  const uint64_t gen = generation_.load(std::memory_order_relaxed) + 1;
+  body_.store(body, std::memory_order_relaxed);
+  ctx_.store(ctx, std::memory_order_relaxed);
+  finished_.store(0, std::memory_order_relaxed);
+  claim_.store(gen << 32 | static_cast<uint64_t>(parts) << 16, std::memory_order_release);
+  generation_.store(gen, std::memory_order_seq_cst);  // publishes the run
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+    wake_.notify_all();
+  }
+  work(gen);
+  for (int spins = 0; finished_.load(std::memory_order_acquire) < parts;) {
+    if (++spins < (1 << 16)) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();  // a worker holding a part was descheduled: let it run
+    }
+  }
+}
+
+void Team::work(uint64_t gen) {
+  for (;;) {
+    uint64_t s = claim_.load(std::memory_order_acquire);
+    const int next = static_cast<int>(s & 0xffff), parts = static_cast<int>((s >> 16) & 0xffff);
+    if ((s >> 32) != gen || next >= parts) return;
+    if (!claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
+    // The run cannot end before this part does, so body_ and ctx_ are still this run's.
+    body_.load(std::memory_order_relaxed)(ctx_.load(std::memory_order_relaxed), next);
+    finished_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void Team::worker_loop() {
+  uint64_t seen = generation_.load(std::memory_order_acquire);
+  for (;;) {
+    int spins = 0;
+    auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
+    uint64_t gen;
+    while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
+      if (stop_.load(std::memory_order_relaxed)) return;
+      if ((++spins & 63) != 0 || std::chrono::steady_clock::now() < spin_until) {
+        cpu_relax();
+        continue;
+      }
+      std::unique_lock<std::mutex> lock(sleep_mutex_);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      wake_.wait(lock, [&] {
+        return stop_.load() || generation_.load(std::memory_order_seq_cst) != seen;
+      });
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      spin_until = std::chrono::steady_clock::now() + kSpinTime;
+    }
+    if (stop_.load(std::memory_order_relaxed)) return;
+    seen = gen;
+    work(gen);
+  }
+}
+
+}  // namespace lstm4j::cpu
