@@ -39,13 +39,15 @@ final class BenchCommand {
 
     /**
      * How long one row runs, per backend: warm-up until both {@code warmupCalls} and {@code warmupNanos}
-     * are reached, then timed calls until both {@code minCalls} and {@code minNanos} are, or {@code maxCalls}.
+     * are reached, then timed calls, in blocks of about {@code blockNanos} per backend and round, until
+     * both {@code minCalls} and {@code minNanos} are reached, or {@code maxCalls}.
      */
-    record Budget(int warmupCalls, long warmupNanos, int minCalls, long minNanos, int maxCalls) {
+    record Budget(int warmupCalls, long warmupNanos, int minCalls, long minNanos, int maxCalls, long blockNanos) {
         String describe() {
             return String.format(Locale.ROOT, "warm-up >= %d call(s)%s, then the median of >= %d calls and >= %s s "
-                    + "(at most %d)", warmupCalls, warmupNanos > 0 ? " and >= " + seconds(warmupNanos) + " s" : "",
-                    minCalls, seconds(minNanos), maxCalls);
+                    + "(at most %d) in interleaved blocks of ~%s s", warmupCalls,
+                    warmupNanos > 0 ? " and >= " + seconds(warmupNanos) + " s" : "", minCalls, seconds(minNanos),
+                    maxCalls, seconds(blockNanos));
         }
 
         private static String seconds(long nanos) {
@@ -53,8 +55,8 @@ final class BenchCommand {
         }
     }
 
-    static final Budget FULL = new Budget(3, 500_000_000L, 5, 1_000_000_000L, 200);
-    static final Budget QUICK = new Budget(1, 0L, 3, 20_000_000L, 20);
+    static final Budget FULL = new Budget(3, 500_000_000L, 5, 1_000_000_000L, 2000, 20_000_000L);
+    static final Budget QUICK = new Budget(1, 0L, 3, 20_000_000L, 40, 2_000_000L);
 
     private final PrintStream out;
     private final PrintStream err;
@@ -198,11 +200,14 @@ final class BenchCommand {
     }
 
     /**
-     * Times every model on the same input in interleaved rounds, one call of each per round with the
-     * starting backend rotating, so that drift of the machine and the after-effects of one backend's
-     * threads on the next fall on all of them alike. Warm-up rounds first; then timed rounds until every
-     * backend has {@code minCalls} calls and {@code minNanos} of its own time, or {@code maxCalls} rounds.
-     * The first call's result of each backend is kept for comparison.
+     * Times every model on the same input in interleaved rounds, the starting backend rotating, so that
+     * drift of the machine falls on all of them alike. In a round each backend runs a block of calls
+     * lasting about {@code blockNanos}, and every call is timed: threads a backend leaves spinning
+     * after it returns (LibTorch's OpenMP pool spins for milliseconds) then slow down the first
+     * calls of the next block only, which the median discards, instead of every call of the next
+     * backend. Warm-up rounds first; then timed rounds until every backend has {@code minCalls}
+     * calls and {@code minNanos} of its own time, or {@code maxCalls} calls. The first call's result
+     * of each backend is kept for comparison.
      */
     private static Map<Backend, Measurement> measure(Map<Backend, Lstm> models, Tensor input, Budget budget) {
         List<Backend> order = new ArrayList<>(models.keySet());
@@ -212,37 +217,58 @@ final class BenchCommand {
             return results;
         }
         Map<Backend, LstmOutput> first = new EnumMap<>(Backend.class);
-        for (Backend b : order) {
-            first.put(b, models.get(b).forward(input)); // counts as the first warm-up call
+        long[] last = new long[k];
+        for (int i = 0; i < k; i++) {
+            long t0 = System.nanoTime();
+            first.put(order.get(i), models.get(order.get(i)).forward(input)); // the first warm-up call
+            last[i] = System.nanoTime() - t0;
         }
-        long[] spent = new long[k];
         int rounds = 1;
         long warmStart = System.nanoTime();
         while (rounds < budget.warmupCalls() || System.nanoTime() - warmStart < budget.warmupNanos() * k) {
-            for (Backend b : order) {
-                models.get(b).forward(input);
+            for (int i = 0; i < k; i++) {
+                long t0 = System.nanoTime();
+                models.get(order.get(i)).forward(input);
+                last[i] = System.nanoTime() - t0;
             }
             rounds++;
         }
+        int[] block = new int[k];
+        for (int i = 0; i < k; i++) {
+            block[i] = (int) Math.max(1, Math.min(budget.maxCalls() / 4, budget.blockNanos() / Math.max(1, last[i])));
+        }
+        long[] spent = new long[k];
+        int[] calls = new int[k];
         double[][] ms = new double[k][budget.maxCalls()];
-        int n = 0;
-        while (n < budget.maxCalls() && (n < budget.minCalls() || min(spent) < budget.minNanos())) {
+        for (int round = 0; !done(calls, spent, budget); round++) {
             for (int j = 0; j < k; j++) {
-                int i = (j + n) % k;
-                long t0 = System.nanoTime();
-                models.get(order.get(i)).forward(input);
-                long dt = System.nanoTime() - t0;
-                spent[i] += dt;
-                ms[i][n] = dt / 1e6;
+                int i = (j + round) % k;
+                Lstm model = models.get(order.get(i));
+                for (int c = 0; c < block[i] && calls[i] < budget.maxCalls(); c++) {
+                    long t0 = System.nanoTime();
+                    model.forward(input);
+                    long dt = System.nanoTime() - t0;
+                    spent[i] += dt;
+                    ms[i][calls[i]++] = dt / 1e6;
+                }
             }
-            n++;
         }
         for (int i = 0; i < k; i++) {
+            int n = calls[i];
             Arrays.sort(ms[i], 0, n);
             double median = n % 2 == 1 ? ms[i][n / 2] : (ms[i][n / 2 - 1] + ms[i][n / 2]) / 2;
             results.put(order.get(i), new Measurement(median, first.get(order.get(i))));
         }
         return results;
+    }
+
+    private static boolean done(int[] calls, long[] spent, Budget budget) {
+        for (int i = 0; i < calls.length; i++) {
+            if (calls[i] < budget.maxCalls() && (calls[i] < budget.minCalls() || spent[i] < budget.minNanos())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long min(long[] a) {
