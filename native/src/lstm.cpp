@@ -14,6 +14,7 @@
 #include "cpu/gemm_f32.h"
 #include "cpu/lstm_gates.h"
 #include "cpu/team.h"
+#include "device_ops.h"
 #include "lstm4j/tensor.h"
 
 namespace lstm4j {
@@ -85,6 +86,7 @@ struct Lstm::Impl {
     // For oneDNN's layer: per direction a (4H, I_l) view into w_ih_cat, the folded bias (or
     // zeros) as b_ih, and zeros as b_hh.
     Tensor w_ih_dir[2], b_dir[2], zeros_g;
+    Tensor w_ih_dir_t[2];  // (I_l, 4H) views: the device scan's per-direction input GEMMs
     Tensor w_hh[2], w_hh_t[2];  // (4H, P) and its (P, 4H) view
     Tensor w_hr[2], w_hr_t[2];  // (P, H) and its (H, P) view
     // float32 on CPU, for our own kernels (cpu/gemm_f32.h): W^T packed with padded row strides.
@@ -100,6 +102,7 @@ struct Lstm::Impl {
   int32_t cpu_algorithm = 0;
   bool use_onednn = false;
   bool use_team = false;
+  bool use_device_scan = false;
   std::mutex prepare_mutex;
 
   int64_t P() const { return proj_size > 0 ? proj_size : hidden_size; }
@@ -134,6 +137,9 @@ struct Lstm::Impl {
                     const float* c0, float* output, float* h_n, float* c_n);
   void forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
                       const float* h0, const float* c0, float* output, float* h_n, float* c_n);
+  template <typename T>
+  void forward_device(const T* input, int64_t T_, int64_t B, bool batch_first, const T* h0,
+                      const T* c0, T* output, T* h_n, T* c_n);
 };
 
 Lstm::Lstm(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
@@ -147,8 +153,17 @@ Lstm::Lstm(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bia
   LSTM4J_CHECK(proj_size >= 0 && proj_size < hidden_size,
                "proj_size must be >= 0 and < hidden_size (" + std::to_string(hidden_size) +
                    "), got " + std::to_string(proj_size));
-  LSTM4J_CHECK(dtype == 0 || dtype == 1, "dtype must be 0 (float32) or 1 (float64)");
-  LSTM4J_CHECK(device_type == 0, "lstm4j: this build computes on CPU only");
+  LSTM4J_CHECK(dtype >= 0 && dtype <= 3,
+               "dtype must be 0 (float32), 1 (float64), 2 (bfloat16) or 3 (float16), got " +
+                   std::to_string(dtype));
+  LSTM4J_CHECK(device_type == 0 || device_type == 1,
+               "device_type must be 0 (cpu) or 1 (cuda), got " + std::to_string(device_type));
+  if (device_type == 1) {
+    device::ops_for(Device{DeviceType::kCuda, device_index});  // throws if CUDA or the index is missing
+  } else {
+    LSTM4J_CHECK(dtype <= 1, std::string(dtype_name(static_cast<Dtype>(dtype))) +
+                                 " runs on CUDA only; on cpu use float32 or float64");
+  }
   Impl& m = *impl_;
   m.input_size = input_size;
   m.hidden_size = hidden_size;
@@ -169,8 +184,9 @@ void Lstm::Impl::set(const char* name, const void* data, int64_t numel, Dtype gi
   const ParamId id = parse_name(name);
   LSTM4J_CHECK(id.kind >= 0 && expected(id.kind, id.layer, id.direction),
                std::string("unexpected parameter '") + name + "' for this LSTM configuration");
-  LSTM4J_CHECK(given == dtype, std::string("parameter '") + name + "' is " + dtype_name(given) +
-                                   ", expected " + dtype_name(dtype));
+  LSTM4J_CHECK(given == host_dtype(dtype), std::string("parameter '") + name + "' is " +
+                                                dtype_name(given) + ", expected " +
+                                                dtype_name(host_dtype(dtype)));
   int64_t want = 1;
   for (int64_t s : expected_shape(id.kind, id.layer)) want *= s;
   LSTM4J_CHECK(numel == want, std::string("parameter '") + name + "' has " +
@@ -200,14 +216,15 @@ void Lstm::Impl::prepare_typed() {
     return reinterpret_cast<const T*>(staged[slot(l, d, k)].data());
   };
   // Host layouts are built here and uploaded once; device tensors are all the model keeps.
+  // Host data is T (float for the 16-bit types); copy_ converts to the model's dtype on upload.
   auto upload = [&](const std::vector<T>& host_data, const std::vector<int64_t>& sizes) {
     Tensor dst = Tensor::empty(sizes, dtype, device);
-    Tensor src = Tensor::from_blob(const_cast<T*>(host_data.data()), sizes, dtype, host);
+    Tensor src = Tensor::from_blob(const_cast<T*>(host_data.data()), sizes, host_dtype(dtype), host);
     dst.copy_from(src);
     return dst;
   };
   auto transposed_view = [&](const Tensor& w, int64_t rows, int64_t cols) {
-    return Tensor::from_blob(w.data_ptr(), {cols, rows}, {1, cols}, dtype, device);
+    return w.view(0, {cols, rows}, {1, cols}, dtype, device);
   };
   layers.clear();
   layers.resize(static_cast<size_t>(num_layers));
@@ -232,13 +249,12 @@ void Lstm::Impl::prepare_typed() {
     }
     layer.zeros_g = upload(std::vector<T>(static_cast<size_t>(G), T(0)), {G});
     for (int d = 0; d < D; ++d) {
-      T* w = layer.w_ih_cat.template data<T>() + d * G * in;
-      layer.w_ih_dir[d] = Tensor::from_blob(w, {G, in}, dtype, device);
-      layer.b_dir[d] = bias ? Tensor::from_blob(layer.bias_cat.template data<T>() + d * G, {G}, dtype,
-                                                device)
-                            : Tensor::from_blob(layer.zeros_g.template data<T>(), {G}, dtype, device);
+      layer.w_ih_dir[d] = layer.w_ih_cat.view(d * G * in, {G, in}, {in, 1}, dtype, device);
+      layer.w_ih_dir_t[d] = layer.w_ih_cat.view(d * G * in, {in, G}, {1, in}, dtype, device);
+      layer.b_dir[d] = bias ? layer.bias_cat.view(d * G, {G}, {1}, dtype, device)
+                            : layer.zeros_g.view(0, {G}, {1}, dtype, device);
     }
-    if (std::is_same_v<T, float> && device.is_cpu()) {
+    if (std::is_same_v<T, float> && dtype == Dtype::kFloat32 && device.is_cpu()) {
       // W^T packed for cpu::gemm_f32: element (k, j) of W^T is W[j][k].
       auto pack_t = [&](const T* w, int64_t rows, int64_t cols, int64_t ld, Tensor& dst,
                         int64_t col0) {
@@ -301,6 +317,7 @@ void Lstm::prepare() {
                  m.cpu_algorithm == 2;
   m.use_team = m.device.is_cpu() && m.dtype == Dtype::kFloat32 &&
                (m.cpu_algorithm == 0 || m.cpu_algorithm == 3);
+  m.use_device_scan = !m.device.is_cpu() || m.cpu_algorithm == 4;
   if (m.use_team) m.team = std::make_unique<cpu::Team>(cpu::Team::default_size());
   m.prepared = true;
 }
@@ -393,8 +410,8 @@ void Lstm::Impl::forward(const T* input, int64_t T_, int64_t B, bool batch_first
 }
 
 void Lstm::set_cpu_algorithm(int32_t algorithm) {
-  LSTM4J_CHECK(algorithm >= 0 && algorithm <= 3,
-               "cpu algorithm must be 0, 1, 2 or 3, got " + std::to_string(algorithm));
+  LSTM4J_CHECK(algorithm >= 0 && algorithm <= 4,
+               "cpu algorithm must be 0 to 4, got " + std::to_string(algorithm));
   std::lock_guard<std::mutex> lock(impl_->prepare_mutex);
   LSTM4J_CHECK(!impl_->prepared, "the cpu algorithm cannot change after the LSTM is prepared");
   impl_->cpu_algorithm = algorithm;
@@ -404,7 +421,9 @@ void Lstm::forward(const float* input, int64_t seq_len, int64_t batch, bool batc
                    const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
   prepare();
   Impl& m = *impl_;
-  if (m.use_team) {
+  if (m.use_device_scan) {
+    m.forward_device<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  } else if (m.use_team) {
     m.forward_team(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   } else if (m.use_onednn) {
     m.forward_onednn(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
@@ -544,6 +563,99 @@ void Lstm::Impl::forward_team(const float* input, int64_t T_, int64_t B, bool ba
   }
 }
 
+// The device scan: the path every forward on CUDA takes, written with LibTorch operations only
+// (device::Ops), and runnable on the CPU too (cpu algorithm 4), where the tests check it on every
+// golden case. Inputs are copied to the device once, the layer x direction x time loop runs there
+// without a host synchronisation (every operation is queued on LibTorch's current stream), and the
+// results are copied back once. Inside, sequences are time-major, so that a step's gate rows are
+// contiguous for the fused cell: per layer and direction one input GEMM over all steps, then per
+// step one W_hh GEMM and one fused cell, plus one W_hr GEMM with a projection.
+template <typename T>
+void Lstm::Impl::forward_device(const T* input, int64_t T_, int64_t B, bool batch_first,
+                                const T* h0, const T* c0, T* output, T* h_n, T* c_n) {
+  LSTM4J_CHECK(host_dtype(dtype) == dtype_of<T>(),
+               std::string("input is ") + dtype_name(dtype_of<T>()) + ", but the LSTM takes " +
+                   dtype_name(host_dtype(dtype)));
+  LSTM4J_CHECK(T_ > 0, "seq_len must be positive, got " + std::to_string(T_));
+  LSTM4J_CHECK(B > 0, "batch must be positive, got " + std::to_string(B));
+  LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
+  const device::Ops& ops = device::ops_for(device);
+  const Device host{};
+  const Dtype hd = dtype_of<T>();
+  const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H, I = input_size;
+  const int64_t rows = T_ * B, y_cols = D * Pn, states = num_layers * D;
+  // Host (B, T, F) seen as time-major (T, B, F).
+  auto host_tm = [&](const T* p, int64_t F) {
+    return batch_first ? Tensor::from_blob(const_cast<T*>(p), {T_, B, F}, {F, T_ * F, 1}, hd, host)
+                       : Tensor::from_blob(const_cast<T*>(p), {T_, B, F}, hd, host);
+  };
+  Tensor x = Tensor::empty({T_, B, I}, dtype, device);
+  x.copy_from(host_tm(input, I));
+  Tensor h_state = Tensor::empty({states, B, Pn}, dtype, device);
+  Tensor c_state = Tensor::empty({states, B, H}, dtype, device);
+  auto upload_or_zero = [&](Tensor& dst, const T* src, int64_t F) {
+    std::vector<T> zeros;
+    if (src == nullptr) zeros.assign(static_cast<size_t>(states * B * F), T(0));
+    dst.copy_from(Tensor::from_blob(const_cast<T*>(src != nullptr ? src : zeros.data()),
+                                    {states, B, F}, hd, host));
+  };
+  upload_or_zero(h_state, h0, Pn);
+  upload_or_zero(c_state, c0, H);
+  Tensor y_buf[2];
+  y_buf[0] = Tensor::empty({T_, B, y_cols}, dtype, device);
+  if (num_layers > 1) y_buf[1] = Tensor::empty({T_, B, y_cols}, dtype, device);
+  Tensor gx = Tensor::empty({rows, G}, dtype, device);
+  Tensor gh = Tensor::empty({B, G}, dtype, device);
+
+  const Tensor* layer_in = &x;
+  int64_t in = I;
+  Tensor* y = nullptr;
+  for (int64_t l = 0; l < num_layers; ++l) {
+    const Layer& layer = layers[static_cast<size_t>(l)];
+    y = &y_buf[l % 2];
+    Tensor x2 = layer_in->view(0, {rows, in}, {in, 1}, dtype, device);
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t state = l * D + d;
+      check(ops.addmm_out(gx.get(), layer.b_dir[d].get(), x2.get(), layer.w_ih_dir_t[d].get(), 1.0,
+                          1.0),
+            "addmm_out (input projection)");
+      Tensor h = h_state.view(state * B * Pn, {B, Pn}, {Pn, 1}, dtype, device);
+      Tensor c = c_state.view(state * B * H, {B, H}, {H, 1}, dtype, device);
+      Tensor c_owned;  // the cell's cy of the previous step
+      Tensor h_owned;  // the cell's hy of the previous step (without projection)
+      for (int64_t s = 0; s < T_; ++s) {
+        const int64_t t = d == 0 ? s : T_ - 1 - s;
+        check(ops.mm_out(gh.get(), h.get(), layer.w_hh_t[d].get()), "mm_out (recurrent)");
+        Tensor gx_t = gx.view(t * B * G, {B, G}, {G, 1}, dtype, device);
+        Tensor hy, cy;
+        ops.lstm_cell(gx_t, gh, c_owned.defined() ? c_owned : c, B, H, dtype, device, &hy, &cy);
+        Tensor y_t = y->view((t * B) * y_cols + d * Pn, {B, Pn}, {y_cols, 1}, dtype, device);
+        if (proj_size > 0) {
+          check(ops.mm_out(y_t.get(), hy.get(), layer.w_hr_t[d].get()), "mm_out (projection)");
+          h = std::move(y_t);
+        } else {
+          y_t.copy_from(hy);
+          h_owned = std::move(hy);
+          h = h_owned.view(0, {B, Pn}, {Pn, 1}, dtype, device);
+        }
+        c_owned = std::move(cy);
+      }
+      // h_n, c_n of this layer and direction: the last step's states (h0, c0 are no longer needed).
+      h_state.view(state * B * Pn, {B, Pn}, {Pn, 1}, dtype, device).copy_from(h);
+      c_state.view(state * B * H, {B, H}, {H, 1}, dtype, device).copy_from(c_owned);
+    }
+    layer_in = y;
+    in = y_cols;
+  }
+  host_tm(output, y_cols).copy_from(*y);
+  if (h_n != nullptr) {
+    Tensor::from_blob(h_n, {states, B, Pn}, hd, host).copy_from(h_state);
+  }
+  if (c_n != nullptr) {
+    Tensor::from_blob(c_n, {states, B, H}, hd, host).copy_from(c_state);
+  }
+}
+
 void Lstm::Impl::forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
                                 const float* h0, const float* c0, float* output, float* h_n,
                                 float* c_n) {
@@ -611,8 +723,15 @@ void Lstm::forward(const double* input, int64_t seq_len, int64_t batch, bool bat
                    const double* h0, const double* c0, double* output, double* h_n,
                    double* c_n) {
   prepare();
-  impl_->forward<double>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  if (impl_->use_device_scan) {
+    impl_->forward_device<double>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  } else {
+    impl_->forward<double>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+  }
 }
+
+int32_t Lstm::cuda_device_count() { return device::cuda_device_count(); }
+std::string Lstm::cuda_unavailable_reason() { return device::cuda_unavailable_reason(); }
 
 int64_t Lstm::input_size() const { return impl_->input_size; }
 int64_t Lstm::hidden_size() const { return impl_->hidden_size; }

@@ -4,12 +4,26 @@
 
 namespace lstm4j {
 
-const char* dtype_name(Dtype dtype) { return dtype == Dtype::kFloat64 ? "float64" : "float32"; }
+const char* dtype_name(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::kFloat64: return "float64";
+    case Dtype::kBFloat16: return "bfloat16";
+    case Dtype::kFloat16: return "float16";
+    default: return "float32";
+  }
+}
 
 int32_t torch_dtype(Dtype dtype) {
   static const int32_t f32 = aoti_torch_dtype_float32();
   static const int32_t f64 = aoti_torch_dtype_float64();
-  return dtype == Dtype::kFloat64 ? f64 : f32;
+  static const int32_t bf16 = aoti_torch_dtype_bfloat16();
+  static const int32_t f16 = aoti_torch_dtype_float16();
+  switch (dtype) {
+    case Dtype::kFloat64: return f64;
+    case Dtype::kBFloat16: return bf16;
+    case Dtype::kFloat16: return f16;
+    default: return f32;
+  }
 }
 
 int32_t torch_device_type(DeviceType type) {

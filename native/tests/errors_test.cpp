@@ -8,6 +8,17 @@
 using lstm4j::test::expect_throws;
 
 int main() {
+  // This test runs on CPU-only machines (CI); on a CUDA machine the GPU check covers cuda:N.
+  if (lstm4j::Lstm::cuda_device_count() == 0) {
+    expect_throws("cuda without CUDA", [] { lstm4j::Lstm(3, 4, 1, true, false, 0, 0, 1, 0); },
+                  "CUDA is not available: ");
+  } else {
+    expect_throws("cuda index out of range",
+                  [] { lstm4j::Lstm(3, 4, 1, true, false, 0, 0, 1, 1000); },
+                  "cuda:1000 does not exist");
+  }
+  expect_throws("bfloat16 on cpu", [] { lstm4j::Lstm(3, 4, 1, true, false, 0, 2, 0, 0); },
+                "bfloat16 runs on CUDA only");
   expect_throws("negative hidden_size", [] { lstm4j::Lstm(3, -1, 1, true, false, 0, 0, 0, 0); },
                 "hidden_size must be positive, got -1");
   expect_throws("proj_size >= hidden_size", [] { lstm4j::Lstm(3, 4, 1, true, false, 4, 0, 0, 0); },

@@ -117,13 +117,15 @@ int main(int argc, char** argv) {
       const StFile f = lstm4j::test::read_safetensors(p.string());
       const bool f64 = f.meta("dtype") == "float64";
       const bool cell = f.meta("kind") == "cell";
-      // float32 LSTMs run every CPU algorithm: the scan on LibTorch's GEMMs (1), oneDNN's fused
-      // layer (2) and the team scan on our kernels (3, the default).
+      // LSTMs run every CPU algorithm: the scan on LibTorch's GEMMs (1, float64's default),
+      // oneDNN's fused layer (2, float32), the team scan on our kernels (3, float32's default) and
+      // the device scan (4, the path of CUDA devices, here on LibTorch's CPU operations).
       const double err =
-          f64 ? (cell ? run_cell<double>(f) : run_lstm<double>(f, 0))
+          f64 ? (cell ? run_cell<double>(f)
+                      : std::max(run_lstm<double>(f, 0), run_lstm<double>(f, 4)))
               : (cell ? run_cell<float>(f)
                       : std::max({run_lstm<float>(f, 1), run_lstm<float>(f, 2),
-                                  run_lstm<float>(f, 3)}));
+                                  run_lstm<float>(f, 3), run_lstm<float>(f, 4)}));
       const double tol = f64 ? 1e-12 : 5e-6;
       (f64 ? worst64 : worst32) = std::max(f64 ? worst64 : worst32, err);
       std::printf("%-50s max_abs_err=%.3e %s\n", p.stem().string().c_str(), err,

@@ -53,6 +53,11 @@ class Lstm {
   void forward(const double* input, int64_t seq_len, int64_t batch, bool batch_first,
                const double* h0, const double* c0, double* output, double* h_n, double* c_n);
 
+  // Number of CUDA devices this process can use (0 without a CUDA LibTorch, driver or GPU), and
+  // why CUDA cannot be used (empty when it can). The first call tries to load libtorch_cuda.so.
+  static int32_t cuda_device_count();
+  static std::string cuda_unavailable_reason();
+
   int64_t input_size() const;
   int64_t hidden_size() const;
   int64_t num_layers() const;

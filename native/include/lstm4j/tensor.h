@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -11,9 +12,17 @@
 
 namespace lstm4j {
 
-enum class Dtype : int32_t { kFloat32 = 0, kFloat64 = 1 };
+// bfloat16 and float16 are device compute types: their host data is float32, converted by LibTorch
+// when it is copied to and from the device.
+enum class Dtype : int32_t { kFloat32 = 0, kFloat64 = 1, kBFloat16 = 2, kFloat16 = 3 };
 
-inline int64_t element_size(Dtype dtype) { return dtype == Dtype::kFloat64 ? 8 : 4; }
+inline int64_t element_size(Dtype dtype) {
+  return dtype == Dtype::kFloat64 ? 8 : dtype == Dtype::kFloat32 ? 4 : 2;
+}
+// The element type of a model's data on the host side.
+inline Dtype host_dtype(Dtype dtype) {
+  return dtype == Dtype::kFloat64 ? Dtype::kFloat64 : Dtype::kFloat32;
+}
 const char* dtype_name(Dtype dtype);
 
 enum class DeviceType : int32_t { kCpu = 0, kCuda = 1 };
@@ -22,6 +31,9 @@ struct Device {
   DeviceType type = DeviceType::kCpu;
   int32_t index = 0;
   bool is_cpu() const { return type == DeviceType::kCpu; }
+  std::string str() const {
+    return is_cpu() ? std::string("cpu") : "cuda:" + std::to_string(index);
+  }
 };
 
 // Owns one AtenTensorHandle (a reference to a LibTorch tensor, which may itself view memory
@@ -57,6 +69,13 @@ class Tensor {
   template <typename T>
   T* data() const {
     return static_cast<T*>(data_ptr());
+  }
+  // A view of `sizes` / `strides` (elements of `dtype`) starting `offset` elements into this
+  // tensor's data; the view does not keep the data alive.
+  Tensor view(int64_t offset, const std::vector<int64_t>& sizes,
+              const std::vector<int64_t>& strides, Dtype dtype, Device device) const {
+    return from_blob(static_cast<char*>(data_ptr()) + offset * element_size(dtype), sizes, strides,
+                     dtype, device);
   }
 
   // this <- src (same shape; may cross devices).
