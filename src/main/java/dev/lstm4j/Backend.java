@@ -25,6 +25,22 @@ public enum Backend {
         return providerClass;
     }
 
+    /**
+     * Number of CUDA devices this backend can run on in this process: 0 for the CPU-only backends,
+     * and for NATIVE when no CUDA LibTorch, driver or GPU is found (see {@link #cudaUnavailableReason()}).
+     * Loads the backend's native code if it has any.
+     *
+     * @throws IllegalStateException if the backend is not available here
+     */
+    public int cudaDeviceCount() {
+        return Engines.available(this).cudaDeviceCount();
+    }
+
+    /** Why {@link #cudaDeviceCount()} is 0 (empty when it is not). */
+    public String cudaUnavailableReason() {
+        return cudaDeviceCount() > 0 ? "" : Engines.available(this).cudaUnavailableReason();
+    }
+
     /** Parses a lower- or upper-case backend name ({@code native}, {@code libtorch}). */
     public static Backend parse(String name) {
         for (Backend b : values()) {

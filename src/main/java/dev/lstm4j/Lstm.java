@@ -52,6 +52,10 @@ public final class Lstm implements AutoCloseable {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(device, "device");
         weights.checkMatches(config.parameterShapes(), config.dtype(), config.toString());
+        if (config.precision() != Precision.FULL && (backend != Backend.NATIVE || device.isCpu())) {
+            throw new IllegalArgumentException("precision: " + config.precision()
+                    + " runs on the NATIVE backend on a CUDA device, got " + backend + " on " + device);
+        }
         LstmEngine engine = Engines.available(backend).createLstm(config, weights, device);
         return new Lstm(config, backend, device, engine);
     }

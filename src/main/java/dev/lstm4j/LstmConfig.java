@@ -22,6 +22,7 @@ public final class LstmConfig {
     private final boolean bidirectional;
     private final int projSize;
     private final DType dtype;
+    private final Precision precision;
 
     private LstmConfig(Builder b) {
         this.inputSize = b.inputSize;
@@ -32,6 +33,7 @@ public final class LstmConfig {
         this.bidirectional = b.bidirectional;
         this.projSize = b.projSize;
         this.dtype = b.dtype;
+        this.precision = b.precision;
     }
 
     /** A builder with PyTorch's defaults: 1 layer, bias, time-major, unidirectional, no projection, float32. */
@@ -42,7 +44,7 @@ public final class LstmConfig {
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
         return new Builder(inputSize, hiddenSize).numLayers(numLayers).bias(bias).batchFirst(batchFirst)
-                .bidirectional(bidirectional).projSize(projSize).dtype(dtype);
+                .bidirectional(bidirectional).projSize(projSize).dtype(dtype).precision(precision);
     }
 
     /** {@code input_size}: features of each input step. */
@@ -83,6 +85,11 @@ public final class LstmConfig {
     /** Element type of weights, inputs and outputs. */
     public DType dtype() {
         return dtype;
+    }
+
+    /** Where the forward pass runs, the type of weights and activations; see {@link Precision}. */
+    public Precision precision() {
+        return precision;
     }
 
     /** D: 2 if bidirectional, else 1. */
@@ -134,13 +141,13 @@ public final class LstmConfig {
         LstmConfig c = (LstmConfig) o;
         return inputSize == c.inputSize && hiddenSize == c.hiddenSize && numLayers == c.numLayers && bias == c.bias
                 && batchFirst == c.batchFirst && bidirectional == c.bidirectional && projSize == c.projSize
-                && dtype == c.dtype;
+                && dtype == c.dtype && precision == c.precision;
     }
 
     @Override
     public int hashCode() {
         return java.util.Objects.hash(inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, projSize,
-                dtype);
+                dtype, precision);
     }
 
     /** PyTorch-style description, e.g. {@code LSTM(64, 128, num_layers=2, batch_first=True, bidirectional=True)}. */
@@ -165,6 +172,9 @@ public final class LstmConfig {
         if (dtype != DType.FLOAT32) {
             s.append(", dtype=").append(dtype);
         }
+        if (precision != Precision.FULL) {
+            s.append(").to(").append(precision);
+        }
         return s.append(')').toString();
     }
 
@@ -178,6 +188,7 @@ public final class LstmConfig {
         private boolean bidirectional;
         private int projSize;
         private DType dtype = DType.FLOAT32;
+        private Precision precision = Precision.FULL;
 
         private Builder(int inputSize, int hiddenSize) {
             this.inputSize = inputSize;
@@ -220,6 +231,12 @@ public final class LstmConfig {
             return this;
         }
 
+        /** Sets the precision on the device (default {@link Precision#FULL}). */
+        public Builder precision(Precision value) {
+            this.precision = java.util.Objects.requireNonNull(value, "precision");
+            return this;
+        }
+
         /**
          * Validates and builds.
          *
@@ -235,6 +252,10 @@ public final class LstmConfig {
             if (projSize >= hiddenSize) {
                 throw new IllegalArgumentException("proj_size: expected < hidden_size (" + hiddenSize + "), got "
                         + projSize);
+            }
+            if (precision != Precision.FULL && dtype != DType.FLOAT32) {
+                throw new IllegalArgumentException("precision: " + precision + " takes dtype float32 data, got dtype "
+                        + dtype);
             }
             return new LstmConfig(this);
         }

@@ -69,6 +69,17 @@ class CliTest {
     }
 
     @Test
+    void verifyOnCudaWithoutCudaExitsTwoSayingSo() throws Exception {
+        if (Backend.NATIVE.cudaDeviceCount() > 0) {
+            return; // a CUDA machine: scripts/gpu-check.sh runs the cases there
+        }
+        Path good = TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
+        TestSupport.CliRun r = run("verify", "--device", "cuda:0", good.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("cuda:0 cannot be used: CUDA is not available: "), r.err());
+    }
+
+    @Test
     void demoRunsEveryBackendAndAgreesWithPyTorch() {
         TestSupport.CliRun r = run("demo");
         assertEquals(0, r.code(), r.out() + r.err());

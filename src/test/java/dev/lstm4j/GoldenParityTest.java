@@ -52,6 +52,30 @@ class GoldenParityTest {
         assertTrue(err <= c.tolerance(), backend + " " + c.name() + ": max_abs_err " + err + " > " + c.tolerance());
     }
 
+    /**
+     * The NATIVE device scan, the code path of CUDA devices, run here on LibTorch's CPU operations
+     * ({@code lstm4j.native.cpuAlgorithm=device}): every golden case within the same tolerance.
+     */
+    @Test
+    void nativeDeviceScanOnCpuMatchesPyTorch() throws IOException {
+        String key = "lstm4j.native.cpuAlgorithm";
+        String before = System.getProperty(key);
+        System.setProperty(key, "device");
+        try {
+            for (Path file : TestSupport.goldenFiles()) {
+                GoldenCase c = GoldenCase.load(file);
+                double err = c.run(Backend.NATIVE, Device.cpu());
+                assertTrue(err <= c.tolerance(), "device scan " + c.name() + ": max_abs_err " + err);
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
+
     @AfterAll
     static void report() {
         WORST.forEach((b, w) -> System.out.printf("worst error %s: float32 %.3e, float64 %.3e%n", b, w[0], w[1]));

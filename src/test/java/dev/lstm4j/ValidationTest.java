@@ -117,11 +117,43 @@ class ValidationTest {
                 () -> LstmConfig.builder(3, 4).numLayers(-1).build()));
     }
 
+    /**
+     * Without CUDA (the CI machines) asking for cuda:0 says that CUDA is not available and why; with
+     * CUDA, a device index past the last says which exist. Either way nothing native is created.
+     */
     @Test
-    void cudaIsRefusedClearlyOnThisBuild() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Lstm.create(CONFIG,
-                TestSupport.randomWeights(CONFIG.parameterShapes(), 8, DType.FLOAT32, new Random(4)), Backend.NATIVE,
-                Device.cuda(0)));
-        assertMessage("device:", e);
+    void unusableCudaDeviceIsRefusedClearly() {
+        StateDict w = TestSupport.randomWeights(CONFIG.parameterShapes(), 8, DType.FLOAT32, new Random(4));
+        int count = Backend.NATIVE.cudaDeviceCount();
+        Device device = Device.cuda(count == 0 ? 0 : count);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Lstm.create(CONFIG, w, Backend.NATIVE, device));
+        assertMessage(count == 0 ? "device: cuda:0 cannot be used: CUDA is not available: "
+                : "device: cuda:" + count + " does not exist: expected cuda:0 to cuda:" + (count - 1), e);
+        if (count == 0) {
+            assertTrue(Backend.NATIVE.cudaUnavailableReason().startsWith("CUDA is not available: "),
+                    Backend.NATIVE.cudaUnavailableReason());
+        }
+        LstmCellConfig cellConfig = LstmCellConfig.builder(3, 8).build();
+        StateDict cw = TestSupport.randomWeights(cellConfig.parameterShapes(), 8, DType.FLOAT32, new Random(5));
+        assertThrows(IllegalArgumentException.class, () -> LstmCell.create(cellConfig, cw, Backend.NATIVE, device));
+        assertMessage("device: the JAVA backend runs on cpu only, got cuda:0", assertThrows(
+                IllegalArgumentException.class, () -> Lstm.create(CONFIG, w, Backend.JAVA, Device.cuda(0))));
+        assertEquals(0, Backend.JAVA.cudaDeviceCount());
+    }
+
+    @Test
+    void sixteenBitPrecisionNeedsNativeOnCuda() {
+        LstmConfig bf16 = CONFIG.toBuilder().precision(Precision.BFLOAT16).build();
+        StateDict w = TestSupport.randomWeights(CONFIG.parameterShapes(), 8, DType.FLOAT32, new Random(4));
+        for (Backend backend : Backend.values()) {
+            assertMessage("precision: bfloat16 runs on the NATIVE backend on a CUDA device, got " + backend + " on cpu",
+                    assertThrows(IllegalArgumentException.class, () -> Lstm.create(bf16, w, backend, Device.cpu())));
+        }
+        assertMessage("precision: float16 takes dtype float32 data, got dtype float64", assertThrows(
+                IllegalArgumentException.class,
+                () -> CONFIG.toBuilder().dtype(DType.FLOAT64).precision(Precision.FLOAT16).build()));
+        assertEquals("LSTM(3, 8).to(bfloat16)", LstmConfig.builder(3, 8).precision(Precision.BFLOAT16).build()
+                .toString());
     }
 }

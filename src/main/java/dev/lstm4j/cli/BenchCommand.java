@@ -75,6 +75,7 @@ final class BenchCommand {
         Path csv = null;
         List<BenchmarkRow> rows = BenchmarkRow.all();
         Set<Backend> backends = EnumSet.allOf(Backend.class);
+        Device device = Device.cpu();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -89,6 +90,13 @@ final class BenchCommand {
                     break;
                 case "--backends":
                     backends = parseBackends(value(args, i++));
+                    break;
+                case "--device":
+                    try {
+                        device = Device.parse(value(args, i++));
+                    } catch (IllegalArgumentException e) {
+                        throw new Main.UsageException(e.getMessage());
+                    }
                     break;
                 default:
                     throw new Main.UsageException(a.startsWith("-") ? "unknown option " + a
@@ -109,7 +117,7 @@ final class BenchCommand {
             }
         }
         try {
-            return runGrid(rows, backends, budget, csvOut);
+            return runGrid(rows, backends, device, budget, csvOut);
         } catch (UncheckedIOException e) {
             err.println("lstm4j bench: cannot write CSV file " + csv + ": " + e.getCause());
             return 2;
@@ -124,19 +132,23 @@ final class BenchCommand {
         }
     }
 
-    private int runGrid(List<BenchmarkRow> rows, Set<Backend> backends, Budget budget, BufferedWriter csvOut) {
+    private int runGrid(List<BenchmarkRow> rows, Set<Backend> backends, Device device, Budget budget,
+            BufferedWriter csvOut) {
         out.printf("lstm4j bench: JVM %s (%s), %d available processors; ratios are time / LIBTORCH time in this "
                 + "run: < 1 is faster%n", Runtime.version(), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors());
-        out.printf("float32, cpu, forward only, batch_first=true, seed %d; per config and backend: %s%n",
+        out.printf("float32, %s, forward only, batch_first=true, seed %d; per config and backend: %s%n", device,
                 BenchmarkRow.SEED, budget.describe());
+        if (!device.isCpu()) {
+            out.printf("on %s every call copies its input from and its outputs to Java arrays, as the API does%n",
+                    device);
+        }
         // LibTorch's OpenMP pool and OpenBLAS's threads each default to one thread per core; together they
         // can oversubscribe a small machine, so the timings mean little without these settings.
         out.printf("threads: OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s, OMP_WAIT_POLICY=%s%n%n",
                 envOrUnset("OMP_NUM_THREADS"), envOrUnset("OPENBLAS_NUM_THREADS"), envOrUnset("OMP_WAIT_POLICY"));
         String format = "%-28s %-9s %-6s %12s %18s %25s%n";
         out.printf(format, "config", "backend", "device", "median_ms", "ratio_vs_libtorch", "max_abs_diff_vs_libtorch");
-        Device device = Device.cpu();
         Map<Backend, String> unavailable = new LinkedHashMap<>();
         List<String> mismatches = new ArrayList<>();
         int measured = 0;
@@ -155,8 +167,8 @@ final class BenchCommand {
                     }
                     try {
                         models.put(b, Lstm.create(row.config(), weights, b, device));
-                    } catch (IllegalStateException e) {
-                        unavailable.put(b, e.getMessage());
+                    } catch (IllegalStateException | IllegalArgumentException e) {
+                        unavailable.put(b, e.getMessage()); // not built here, or not for this device
                     }
                 }
                 results = measure(models, input, budget);

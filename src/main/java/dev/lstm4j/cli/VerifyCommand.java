@@ -2,6 +2,7 @@ package dev.lstm4j.cli;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;
+import dev.lstm4j.Precision;
 import dev.lstm4j.golden.GoldenCase;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,8 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code lstm4j verify [--backend B] [--device D] FILE...}: one line {@code NAME max_abs_err=E PASS|FAIL}
- * per case, then {@code N passed, M failed}. Exit 0 if all pass, 1 if any fails, 2 if a file is missing,
+ * {@code lstm4j verify [--backend B] [--device D] [--precision P] FILE...}: one line
+ * {@code NAME max_abs_err=E PASS|FAIL} per case, then {@code N passed, M failed}. With
+ * {@code --precision bfloat16|float16} the float32 LSTM cases run in that precision, within
+ * {@link GoldenCase#HALF_TOLERANCE}, and the others are listed as skipped. Exit 0 if all pass, 1 if any fails, 2 if a file is missing,
  * truncated or malformed (one line naming the file and the problem) or the backend/device cannot run.
  */
 final class VerifyCommand {
@@ -27,10 +30,11 @@ final class VerifyCommand {
     int run(String[] args) {
         Backend backend = Backend.NATIVE;
         Device device = Device.cpu();
+        Precision precision = Precision.FULL;
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            if (a.equals("--backend") || a.equals("--device")) {
+            if (a.equals("--backend") || a.equals("--device") || a.equals("--precision")) {
                 if (i + 1 >= args.length) {
                     throw new Main.UsageException(a + " needs a value");
                 }
@@ -38,8 +42,10 @@ final class VerifyCommand {
                 try {
                     if (a.equals("--backend")) {
                         backend = Backend.parse(v);
-                    } else {
+                    } else if (a.equals("--device")) {
                         device = Device.parse(v);
+                    } else {
+                        precision = Precision.fromName(v);
                     }
                 } catch (IllegalArgumentException e) {
                     throw new Main.UsageException(e.getMessage());
@@ -55,6 +61,7 @@ final class VerifyCommand {
         }
         int passed = 0;
         int failed = 0;
+        int skipped = 0;
         boolean badInput = false;
         for (Path file : files) {
             GoldenCase c;
@@ -69,15 +76,20 @@ final class VerifyCommand {
                 badInput = true;
                 continue;
             }
+            if (!c.supports(precision)) {
+                out.printf("%s SKIP (%s runs float32 LSTM cases)%n", c.name(), precision);
+                skipped++;
+                continue;
+            }
             double e;
             try {
-                e = c.run(backend, device);
+                e = c.run(backend, device, precision);
             } catch (IllegalStateException | IllegalArgumentException ex) {
                 // The backend or device cannot run here: no case can, so stop.
                 err.println("lstm4j verify: " + ex.getMessage());
                 return 2;
             }
-            boolean ok = e <= c.tolerance();
+            boolean ok = e <= c.tolerance(precision);
             out.printf("%s max_abs_err=%.3e %s%n", c.name(), e, ok ? "PASS" : "FAIL");
             if (ok) {
                 passed++;
@@ -85,7 +97,7 @@ final class VerifyCommand {
                 failed++;
             }
         }
-        out.printf("%d passed, %d failed%n", passed, failed);
+        out.printf("%d passed, %d failed%s%n", passed, failed, skipped > 0 ? ", " + skipped + " skipped" : "");
         return badInput ? 2 : failed > 0 ? 1 : 0;
     }
 }

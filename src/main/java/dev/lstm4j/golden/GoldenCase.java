@@ -9,6 +9,7 @@ import dev.lstm4j.LstmCellConfig;
 import dev.lstm4j.LstmCellOutput;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
+import dev.lstm4j.Precision;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.io.InvalidFileException;
@@ -111,6 +112,19 @@ public final class GoldenCase {
         return dtype() == DType.FLOAT64 ? FLOAT64_TOLERANCE : FLOAT32_TOLERANCE;
     }
 
+    /** Tolerance of a float32 case run in bfloat16 or float16 (8 and 11 significant bits). */
+    public static final double HALF_TOLERANCE = 2e-2;
+
+    /** The tolerance against the truth when the case runs in {@code precision}. */
+    public double tolerance(Precision precision) {
+        return precision == Precision.FULL ? tolerance() : HALF_TOLERANCE;
+    }
+
+    /** Whether the case can run in {@code precision}: 16-bit precisions take float32 LSTM cases. */
+    public boolean supports(Precision precision) {
+        return precision == Precision.FULL || dtype() == DType.FLOAT32 && !isCell();
+    }
+
     private int intMeta(String key) {
         try {
             return Integer.parseInt(meta.get(key));
@@ -148,6 +162,17 @@ public final class GoldenCase {
      * any output to PyTorch's float64 truth.
      */
     public double run(Backend backend, Device device) {
+        return run(backend, device, Precision.FULL);
+    }
+
+    /**
+     * Runs the case with the model in {@code precision} (see {@link #supports}) and returns the
+     * largest absolute difference of any output to PyTorch's float64 truth.
+     */
+    public double run(Backend backend, Device device, Precision precision) {
+        if (!supports(precision)) {
+            throw new IllegalArgumentException("precision: " + precision + " runs float32 LSTM cases, not " + name());
+        }
         Tensor input = tensor("input");
         Tensor h0 = tensor("h0");
         Tensor c0 = tensor("c0");
@@ -157,7 +182,8 @@ public final class GoldenCase {
                 return Math.max(diff(out.h1(), "h1"), diff(out.c1(), "c1"));
             }
         }
-        try (Lstm lstm = Lstm.create(lstmConfig(), weights, backend, device)) {
+        try (Lstm lstm = Lstm.create(lstmConfig().toBuilder().precision(precision).build(), weights, backend,
+                device)) {
             LstmOutput out = lstm.forward(input, h0, c0);
             return Math.max(diff(out.output(), "output"), Math.max(diff(out.hN(), "h_n"), diff(out.cN(), "c_n")));
         }

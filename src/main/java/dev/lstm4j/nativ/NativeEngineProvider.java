@@ -4,6 +4,7 @@ import dev.lstm4j.DType;
 import dev.lstm4j.Device;
 import dev.lstm4j.LstmCellConfig;
 import dev.lstm4j.LstmConfig;
+import dev.lstm4j.Precision;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.nativ.binding.Lstm4jNative;
@@ -22,17 +23,57 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         super("lstm4j's native library", Lstm4jNative::load);
     }
 
-    private static void checkDevice(Device device) {
-        if (!device.isCpu()) {
-            throw new IllegalArgumentException("device: this build of the NATIVE backend runs on cpu only, got " + device);
+    @Override
+    public int cudaDeviceCount() {
+        return NativeLstm.cuda_device_count();
+    }
+
+    @Override
+    public String cudaUnavailableReason() {
+        return "CUDA is not available: " + NativeLstm.cuda_unavailable_reason();
+    }
+
+    /** Checks before any native object exists that the device can be used, or says why not. */
+    private static void checkDevice(Device device, Precision precision) {
+        if (device.isCpu()) {
+            if (precision != Precision.FULL) {
+                throw new IllegalArgumentException("precision: " + precision + " runs on CUDA only, got device cpu");
+            }
+            return;
+        }
+        int count = NativeLstm.cuda_device_count();
+        if (count == 0) {
+            throw new IllegalArgumentException("device: " + device + " cannot be used: CUDA is not available: "
+                    + NativeLstm.cuda_unavailable_reason());
+        }
+        if (device.index() >= count) {
+            throw new IllegalArgumentException("device: " + device + " does not exist: expected cuda:0 to cuda:"
+                    + (count - 1) + " (" + count + " CUDA device(s) visible)");
+        }
+    }
+
+    private static int deviceType(Device device) {
+        return device.isCpu() ? 0 : 1;
+    }
+
+    /** The native dtype code: the config's dtype, or the 16-bit precision it runs in. */
+    private static int dtypeCode(DType dtype, Precision precision) {
+        switch (precision) {
+            case BFLOAT16:
+                return 2;
+            case FLOAT16:
+                return 3;
+            default:
+                return dtypeCode(dtype);
         }
     }
 
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
-        checkDevice(device);
+        checkDevice(device, config.precision());
         NativeLstm lstm = new NativeLstm(config.inputSize(), config.hiddenSize(), config.numLayers(), config.bias(),
-                config.bidirectional(), config.projSize(), dtypeCode(config.dtype()), 0, device.index());
+                config.bidirectional(), config.projSize(), dtypeCode(config.dtype(), config.precision()),
+                deviceType(device), device.index());
         try {
             lstm.set_cpu_algorithm(cpuAlgorithm());
             setParameters(weights, (name, t) -> lstm.set_parameter(name, t, t.length),
@@ -47,9 +88,9 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
     @Override
     public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
-        checkDevice(device);
+        checkDevice(device, Precision.FULL);
         NativeLstmCell cell = new NativeLstmCell(config.inputSize(), config.hiddenSize(), config.bias(),
-                dtypeCode(config.dtype()), 0, device.index());
+                dtypeCode(config.dtype()), deviceType(device), device.index());
         try {
             setParameters(weights, (name, t) -> cell.set_parameter(name, t, t.length),
                     (name, t) -> cell.set_parameter(name, t, t.length));
@@ -66,7 +107,8 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
      * {@code auto} (default, the same as {@code team}), {@code team} (our GEMM and gate kernels, each
      * step split over the engine's own threads), {@code scan} (LibTorch's GEMMs per step + our gate
      * kernel) or {@code onednn} (oneDNN's fused LSTM layer, what LibTorch's own lstm runs; without a
-     * projection only). For measurements and workarounds.
+     * projection only) or {@code device} (the scan CUDA devices run, on LibTorch's CPU operations). For
+     * measurements and workarounds.
      */
     static int cpuAlgorithm() {
         String v = System.getProperty("lstm4j.native.cpuAlgorithm", "auto");
@@ -79,9 +121,11 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
                 return 2;
             case "team":
                 return 3;
+            case "device":
+                return 4;
             default:
                 throw new IllegalArgumentException(
-                        "lstm4j.native.cpuAlgorithm: expected auto, team, scan or onednn, got '"
+                        "lstm4j.native.cpuAlgorithm: expected auto, team, scan, onednn or device, got '"
                         + v + "'");
         }
     }

@@ -22,6 +22,19 @@ public interface EngineProvider {
     /** Prepares an LSTM; {@code weights} already match {@code config}. */
     LstmEngine createLstm(LstmConfig config, StateDict weights, Device device);
 
+    /**
+     * Number of CUDA devices this backend can run on here: 0 (the default) for a CPU-only backend, or
+     * when CUDA cannot be loaded.
+     */
+    default int cudaDeviceCount() {
+        return 0;
+    }
+
+    /** Why this backend cannot run on CUDA here, for messages; the default says it is CPU-only. */
+    default String cudaUnavailableReason() {
+        return "this backend runs on cpu only";
+    }
+
     /** Prepares an LSTM cell; {@code weights} already match {@code config}. */
     LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device);
 }

@@ -19,7 +19,7 @@ public class NativeLstm extends Pointer {
         Loader.load();
     }
 
-    /** See lstm.h; dtype 0 = float32, 1 = float64; deviceType 0 = CPU, 1 = CUDA. */
+    /** See lstm.h; dtype 0 = float32, 1 = float64, 2 = bfloat16, 3 = float16; deviceType 0 = CPU, 1 = CUDA. */
     public NativeLstm(long inputSize, long hiddenSize, long numLayers, boolean bias, boolean bidirectional,
             long projSize, int dtype, int deviceType, int deviceIndex) {
         super((Pointer) null);
@@ -36,7 +36,13 @@ public class NativeLstm extends Pointer {
 
     public native void prepare();
 
-    /** 0 = automatic, 1 = our scan, 2 = oneDNN's fused layer where allowed; before prepare(). */
+    /** Number of CUDA devices usable here; 0 without a CUDA LibTorch, driver or GPU. */
+    public static native int cuda_device_count();
+
+    /** Why CUDA cannot be used here; empty when it can. */
+    public static native @org.bytedeco.javacpp.annotation.StdString String cuda_unavailable_reason();
+
+    /** 0 = automatic, 1 = scan, 2 = oneDNN, 3 = team, 4 = device scan; before prepare(). See lstm.h. */
     public native void set_cpu_algorithm(int algorithm);
 
     public native void forward(@Const float[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
