@@ -17,7 +17,8 @@ if [ -f "$here/jre.tgz" ]; then            # packed by gpu-pack.sh
 else                                      # a repository checkout
   root="$(cd "$here/.." && pwd)"
   java="${JAVA:-java}"
-  cp="$(ls "$root"/target/lstm4j-*.jar "$root"/target/lib/javacpp-1.5.13.jar | tr '\n' ':')"
+  cp="$(ls "$root"/target/lstm4j-*.jar "$root"/target/lib/javacpp-1.5.13.jar \
+    "$root"/target/lib/pytorch-2.10.0-1.5.13.jar | tr '\n' ':')"
   golden="$root/src/test/resources/golden"
 fi
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what scripts/gpu-check.sh needs on a GPU machine that has a CUDA LibTorch (a pip torch)
-# but no Java: a jlinked Java runtime (compressed), the lstm4j jar, javacpp.jar and the golden
-# cases, into DIR (default .carry/gpu, ignored by git). About 25 MB.
+# but no Java: a jlinked Java runtime (compressed), the lstm4j jar, javacpp.jar, the presets' Java
+# classes and the golden cases, into DIR (default .carry/gpu, ignored by git). About 35 MB.
 #   usage: scripts/gpu-pack.sh [DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +15,9 @@ jlink --add-modules java.base,jdk.unsupported,jdk.incubator.vector --strip-debug
 tar -C "$out" -czf "$out/jre.tgz" jre
 rm -rf "$out/jre"
 cp target/lstm4j-*.jar "$out/lib/"
-# javacpp.jar only: the LibTorch and CUDA libraries come from the GPU machine's torch/lib.
-cp target/lib/javacpp-1.5.13.jar "$out/lib/"
+# javacpp.jar and the presets' Java classes (our bindings inherit their JavaCPP properties), no
+# native jars: the LibTorch and CUDA libraries come from the GPU machine's torch/lib.
+cp target/lib/javacpp-1.5.13.jar target/lib/pytorch-2.10.0-1.5.13.jar "$out/lib/"
 cp src/test/resources/golden/*.safetensors "$out/golden/"
 cp scripts/gpu-check.sh scripts/cudnn_bench.py "$out/"
 du -sh "$out"
