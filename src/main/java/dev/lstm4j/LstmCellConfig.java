@@ -22,6 +22,24 @@ public final class LstmCellConfig {
         this.dtype = b.dtype;
     }
 
+    /**
+     * A builder with the configuration a {@code torch.nn.LSTMCell} state_dict implies (sizes, bias,
+     * dtype).
+     *
+     * @throws IllegalArgumentException if {@code weights} has no {@code weight_ih} / {@code weight_hh} of a
+     *                                  plausible shape
+     */
+    public static Builder inferFrom(StateDict weights) {
+        Tensor wih = weights.get("weight_ih");
+        Tensor whh = weights.get("weight_hh");
+        if (wih == null || whh == null || wih.shape().length != 2 || whh.shape().length != 2
+                || whh.shape()[0] % 4 != 0 || whh.shape()[0] == 0) {
+            throw new IllegalArgumentException("weights: not a torch.nn.LSTMCell state_dict: expected weight_ih (4*H, I) "
+                    + "and weight_hh (4*H, H), got " + StateDict.describeNames(weights));
+        }
+        return builder(wih.shape()[1], whh.shape()[0] / 4).bias(weights.get("bias_ih") != null).dtype(wih.dtype());
+    }
+
     /** A builder with PyTorch's defaults (bias, float32). */
     public static Builder builder(int inputSize, int hiddenSize) {
         return new Builder(inputSize, hiddenSize);

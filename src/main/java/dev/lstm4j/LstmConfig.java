@@ -41,6 +41,34 @@ public final class LstmConfig {
         return new Builder(inputSize, hiddenSize);
     }
 
+    /**
+     * A builder with the configuration a {@code torch.nn.LSTM} state_dict implies: input and hidden
+     * size, layers, bidirectional, proj_size and bias from the names and shapes, dtype from the
+     * tensors. {@code batch_first} is not recorded in a state_dict: set it on the builder if the model
+     * used it. The weights are checked in full when the LSTM is created.
+     *
+     * @throws IllegalArgumentException if {@code weights} has no {@code weight_ih_l0} / {@code weight_hh_l0}
+     *                                  of a plausible shape (the message lists some names it has)
+     */
+    public static Builder inferFrom(StateDict weights) {
+        Tensor wih = weights.get("weight_ih_l0");
+        Tensor whh = weights.get("weight_hh_l0");
+        if (wih == null || whh == null || wih.shape().length != 2 || whh.shape().length != 2
+                || whh.shape()[0] % 4 != 0 || whh.shape()[0] == 0) {
+            throw new IllegalArgumentException("weights: not a torch.nn.LSTM state_dict: expected weight_ih_l0 (4*H, I) "
+                    + "and weight_hh_l0 (4*H, H_out), got " + StateDict.describeNames(weights));
+        }
+        int layers = 0;
+        while (weights.get("weight_ih_l" + layers) != null) {
+            layers++;
+        }
+        Tensor whr = weights.get("weight_hr_l0");
+        return builder(wih.shape()[1], whh.shape()[0] / 4).numLayers(layers)
+                .bidirectional(weights.get("weight_ih_l0_reverse") != null)
+                .projSize(whr == null || whr.shape().length != 2 ? 0 : whr.shape()[0])
+                .bias(weights.get("bias_ih_l0") != null).dtype(wih.dtype());
+    }
+
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
         return new Builder(inputSize, hiddenSize).numLayers(numLayers).bias(bias).batchFirst(batchFirst)

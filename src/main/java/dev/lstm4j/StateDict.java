@@ -1,6 +1,7 @@
 package dev.lstm4j;
 
 import dev.lstm4j.io.Safetensors;
+import dev.lstm4j.io.TorchCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,11 +31,65 @@ public final class StateDict {
     }
 
     /**
-     * Loads every float32/float64 tensor of a {@code .safetensors} file, as written by
-     * {@code safetensors.torch.save_file(lstm.state_dict(), path)}.
+     * Loads a state_dict file: {@code .safetensors} (as written by
+     * {@code safetensors.torch.save_file(lstm.state_dict(), path)}) or a PyTorch checkpoint
+     * ({@code torch.save(model.state_dict(), path)}, the zip format), told apart by their first bytes.
+     * A {@code .pt} file is read in Java by an unpickler that admits only what a state_dict holds
+     * (see {@link TorchCheckpoint}); float16 and bfloat16 tensors become float32.
+     *
+     * @throws dev.lstm4j.io.InvalidFileException naming the file and what is wrong with it
      */
-    public static StateDict load(Path safetensorsFile) throws IOException {
-        return new StateDict(Safetensors.read(safetensorsFile).tensors());
+    public static StateDict load(Path file) throws IOException {
+        byte[] head;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            head = in.readNBytes(4);
+        }
+        if (TorchCheckpoint.isZip(head)) {
+            return new StateDict(TorchCheckpoint.read(file));
+        }
+        return new StateDict(Safetensors.read(file).tensors());
+    }
+
+    /**
+     * The tensors whose names start with {@code prefix}, with the prefix removed: the LSTM inside a
+     * larger model ({@code encoder.rnn.weight_ih_l0} under prefix {@code encoder.rnn.}).
+     *
+     * @throws IllegalArgumentException if no tensor has the prefix (the message lists the prefixes present)
+     */
+    public StateDict withPrefix(String prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        if (prefix.isEmpty()) {
+            return this;
+        }
+        Map<String, Tensor> selected = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                selected.put(k.substring(prefix.length()), v);
+            }
+        });
+        if (selected.isEmpty()) {
+            Set<String> prefixes = new TreeSet<>();
+            for (String k : tensors.keySet()) {
+                prefixes.add(k.contains(".") ? k.substring(0, k.lastIndexOf('.') + 1) : "(none)");
+            }
+            throw new IllegalArgumentException("prefix: no tensor name starts with '" + prefix + "'; prefixes present: "
+                    + prefixes);
+        }
+        return new StateDict(selected);
+    }
+
+    /** Up to 8 names with shapes, for messages. */
+    static String describeNames(StateDict weights) {
+        StringBuilder sb = new StringBuilder();
+        int n = 0;
+        for (Map.Entry<String, Tensor> e : weights.tensors.entrySet()) {
+            if (n++ == 8) {
+                sb.append(", ... (").append(weights.tensors.size()).append(" tensors)");
+                break;
+            }
+            sb.append(n == 1 ? "" : ", ").append(e.getKey()).append(' ').append(Arrays.toString(e.getValue().shape()));
+        }
+        return n == 0 ? "no tensors" : sb.toString();
     }
 
     /** The tensor named {@code name}, or {@code null}. */

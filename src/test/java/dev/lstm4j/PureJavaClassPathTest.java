@@ -32,6 +32,19 @@ class PureJavaClassPathTest {
         assertTrue(n >= 18, "golden cases found: " + n);
     }
 
+    /** The .pt reader is pure Java too: a checkpoint inside a larger model runs its case on JAVA. */
+    @Test
+    void pytorchCheckpointLoadsAndRunsOnJava() throws Exception {
+        GoldenCase c = GoldenCase.load(TestSupport.goldenDir().resolve("proj_bilstm_l2_b4_t10_i8_h16_p6_hx.safetensors"));
+        StateDict w = StateDict.load(CheckpointTest.checkpointDir().resolve("proj_bilstm_l2_b4_t10_i8_h16_p6_hx.tagger.pt"))
+                .withPrefix("encoder.");
+        LstmConfig config = LstmConfig.inferFrom(w).batchFirst(c.lstmConfig().batchFirst()).build();
+        try (Lstm lstm = Lstm.create(config, w, Backend.JAVA, Device.cpu())) {
+            LstmOutput out = lstm.forward(c.tensor("input"), c.tensor("h0"), c.tensor("c0"));
+            assertTrue(out.output().maxAbsDiff(c.tensor("output")) <= c.tolerance());
+        }
+    }
+
     @Test
     void nativeBackendsFailWithAMessage() throws Exception {
         GoldenCase c = GoldenCase.load(TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors"));
