@@ -69,6 +69,46 @@ constexpr Dtype dtype_of() {
 
 }  // namespace
 
+// Where step t's rows are in the (rows, features) matrices of a forward pass: rows row0[t] +
+// b * b_stride for b < n[t]. A padded batch has n[t] = B at every step (row0[t] = t * t_rows for
+// time-major or batch-first data); a packed one (sequences sorted by length, longest first) has
+// row0[t] = n[0] + ... + n[t-1], b_stride 1 and non-increasing n[t].
+struct StepLayout {
+  int64_t steps = 0, batch = 0, rows = 0, b_stride = 1;
+  std::vector<int64_t> row0, n;
+  bool packed = false;
+
+  static StepLayout padded(int64_t T_, int64_t B, bool batch_first) {
+    StepLayout s;
+    s.steps = T_;
+    s.batch = B;
+    s.rows = T_ * B;
+    s.b_stride = batch_first ? T_ : 1;
+    for (int64_t t = 0; t < T_; ++t) {
+      s.row0.push_back(t * (batch_first ? 1 : B));
+      s.n.push_back(B);
+    }
+    return s;
+  }
+
+  static StepLayout of_packed(const int64_t* batch_sizes, int64_t steps) {
+    LSTM4J_CHECK(batch_sizes != nullptr && steps > 0, "batch_sizes must hold at least one step");
+    StepLayout s;
+    s.steps = steps;
+    s.batch = batch_sizes[0];
+    s.packed = true;
+    for (int64_t t = 0; t < steps; ++t) {
+      LSTM4J_CHECK(batch_sizes[t] > 0 && batch_sizes[t] <= (t == 0 ? batch_sizes[0] : batch_sizes[t - 1]),
+                   "batch_sizes must be positive and non-increasing, got " +
+                       std::to_string(batch_sizes[t]) + " at step " + std::to_string(t));
+      s.row0.push_back(s.rows);
+      s.n.push_back(batch_sizes[t]);
+      s.rows += batch_sizes[t];
+    }
+    return s;
+  }
+};
+
 struct Lstm::Impl {
   int64_t input_size, hidden_size, num_layers, proj_size, num_directions;
   bool bias;
@@ -133,8 +173,12 @@ struct Lstm::Impl {
   template <typename T>
   void forward(const T* input, int64_t T_, int64_t B, bool batch_first, const T* h0, const T* c0,
                T* output, T* h_n, T* c_n);
-  void forward_team(const float* input, int64_t T_, int64_t B, bool batch_first, const float* h0,
-                    const float* c0, float* output, float* h_n, float* c_n);
+  template <typename T>
+  void forward_team(const T* input, const StepLayout& layout, const T* h0, const T* c0, T* output,
+                    T* h_n, T* c_n);
+  template <typename T>
+  void forward_packed(const T* data, const int64_t* batch_sizes, int64_t steps, const T* h0,
+                      const T* c0, T* output, T* h_n, T* c_n);
   void forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
                       const float* h0, const float* c0, float* output, float* h_n, float* c_n);
   template <typename T>
@@ -254,7 +298,7 @@ void Lstm::Impl::prepare_typed() {
       layer.b_dir[d] = bias ? layer.bias_cat.view(d * G, {G}, {1}, dtype, device)
                             : layer.zeros_g.view(0, {G}, {1}, dtype, device);
     }
-    if (std::is_same_v<T, float> && dtype == Dtype::kFloat32 && device.is_cpu()) {
+    if (dtype_of<T>() == dtype && device.is_cpu()) {
       // W^T packed for cpu::gemm_f32: element (k, j) of W^T is W[j][k].
       auto pack_t = [&](const T* w, int64_t rows, int64_t cols, int64_t ld, Tensor& dst,
                         int64_t col0) {
@@ -318,7 +362,7 @@ void Lstm::prepare() {
   m.use_team = m.device.is_cpu() && m.dtype == Dtype::kFloat32 &&
                (m.cpu_algorithm == 0 || m.cpu_algorithm == 3);
   m.use_device_scan = !m.device.is_cpu() || m.cpu_algorithm == 4;
-  if (m.use_team) m.team = std::make_unique<cpu::Team>(cpu::Team::default_size());
+  if (m.device.is_cpu()) m.team = std::make_unique<cpu::Team>(cpu::Team::default_size());
   m.prepared = true;
 }
 
@@ -424,13 +468,16 @@ void Lstm::forward(const float* input, int64_t seq_len, int64_t batch, bool batc
   if (m.use_device_scan) {
     m.forward_device<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   } else if (m.use_team) {
-    m.forward_team(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
+    m.forward_team<float>(input, StepLayout::padded(seq_len, batch, batch_first), h0, c0, output,
+                          h_n, c_n);
   } else if (m.use_onednn) {
     m.forward_onednn(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   } else {
     m.forward<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   }
 }
+
+
 
 namespace {
 // Products of a step below this many flops stay on the calling thread: splitting them saves less
@@ -448,22 +495,44 @@ int parts_for(int64_t flops, int64_t width, int64_t align, int team_size) {
 inline int64_t part_lo(int p, int parts, int64_t width, int64_t align) {
   return p == parts ? width : width * p / parts / align * align;
 }
+
+// The team scan's GEMM: float32 on the per-ISA kernels; float64 on a plain loop with the same
+// contract (one sequential sum per element), for packed batches, which LibTorch's scan lacks.
+inline void gemm(int64_t rows, int64_t k, const float* x, int64_t xs, const float* w, int64_t ldw,
+                 int64_t n0, int64_t n1, const float* bias, float* out, int64_t os) {
+  cpu::gemm_f32(rows, k, x, xs, w, ldw, n0, n1, bias, out, os);
+}
+inline void gemm(int64_t rows, int64_t k, const double* x, int64_t xs, const double* w,
+                 int64_t ldw, int64_t n0, int64_t n1, const double* bias, double* out, int64_t os) {
+  for (int64_t m = 0; m < rows; ++m) {
+    double* o = out + m * os;
+    for (int64_t j = n0; j < n1; ++j) o[j] = bias != nullptr ? bias[j] : 0.0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const double a = x[m * xs + kk];
+      const double* wr = w + kk * ldw;
+      for (int64_t j = n0; j < n1; ++j) o[j] += a * wr[j];
+    }
+  }
+}
 }  // namespace
 
-// The float32 CPU scan on our own kernels: per layer one input GEMM for every step and both
-// directions, per step the W_hh product and the gate pass split by hidden units over the team
-// (each part owns its columns of the i, f, g, o blocks and then its units of the gate pass), then
-// the W_hr product split by output columns. No LibTorch call inside the time loop.
-void Lstm::Impl::forward_team(const float* input, int64_t T_, int64_t B, bool batch_first,
-                              const float* h0, const float* c0, float* output, float* h_n,
-                              float* c_n) {
-  LSTM4J_CHECK(T_ > 0, "seq_len must be positive, got " + std::to_string(T_));
-  LSTM4J_CHECK(B > 0, "batch must be positive, got " + std::to_string(B));
+// The CPU scan on our own kernels (float32's default; packed batches in both dtypes): per layer one
+// input GEMM for every step and both directions, per step the W_hh product and the gate pass split
+// by hidden units over the team (each part owns its columns of the i, f, g, o blocks and then its
+// units of the gate pass), then the W_hr product split by output columns. No LibTorch call inside
+// the time loop. With a packed batch, step t runs only its n[t] sequences: finished ones drop out
+// of the GEMMs, and in the reverse direction a sequence joins at its own last step with its initial
+// state.
+template <typename T>
+void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0, const T* c0,
+                              T* output, T* h_n, T* c_n) {
+  LSTM4J_CHECK(dtype_of<T>() == dtype, std::string("input is ") + dtype_name(dtype_of<T>()) +
+                                           ", but the LSTM is " + dtype_name(dtype));
+  LSTM4J_CHECK(lay.steps > 0, "seq_len must be positive, got " + std::to_string(lay.steps));
+  LSTM4J_CHECK(lay.batch > 0, "batch must be positive, got " + std::to_string(lay.batch));
   LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
   const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H;
-  const int64_t rows = T_ * B;
-  const int64_t t_rows = batch_first ? 1 : B;
-  const int64_t b_rows = batch_first ? T_ : 1;
+  const int64_t B = lay.batch, rows = lay.rows, bs = lay.b_stride, T_ = lay.steps;
   const Device host{};
   const int team_size = team->size();
 
@@ -477,86 +546,98 @@ void Lstm::Impl::forward_team(const float* input, int64_t T_, int64_t B, bool ba
     y_buf[0] = Tensor::empty({rows, D * Pn}, dtype, host);
     if (num_layers > 2) y_buf[1] = Tensor::empty({rows, D * Pn}, dtype, host);
   }
-  float* gx_p = gx.data<float>();
-  float* gh_p = gh.data<float>();
-  float* c_p = c.data<float>();
-  float* h_full_p = proj_size > 0 ? h_full.data<float>() : nullptr;
+  T* gx_p = gx.data<T>();
+  T* gh_p = gh.data<T>();
+  T* c_p = c.data<T>();
+  T* h_full_p = proj_size > 0 ? h_full.data<T>() : nullptr;
 
-  const float* layer_in = input;
+  const T* layer_in = input;
   for (int64_t l = 0; l < num_layers; ++l) {
     const Layer& layer = layers[static_cast<size_t>(l)];
     const int64_t in = layer_input(l);
-    float* y = l == num_layers - 1 ? output : y_buf[l % 2].data<float>();
+    T* y = l == num_layers - 1 ? output : y_buf[l % 2].data<T>();
     const int64_t y_cols = D * Pn;
     {
-      const float* w = layer.w_ih_p.data<float>();
-      const float* b = bias ? layer.bias_cat.data<float>() : nullptr;
+      const T* w = layer.w_ih_p.data<T>();
+      const T* b = bias ? layer.bias_cat.data<T>() : nullptr;
       const int64_t width = D * G;
       const int parts = parts_for(2 * rows * in * width, width, 2 * kAlign, team_size);
       auto body = [&](int p) {
-        cpu::gemm_f32(rows, in, layer_in, in, w, ld_ih, part_lo(p, parts, width, 2 * kAlign),
-                      part_lo(p + 1, parts, width, 2 * kAlign), b, gx_p, width);
+        gemm(rows, in, layer_in, in, w, ld_ih, part_lo(p, parts, width, 2 * kAlign),
+             part_lo(p + 1, parts, width, 2 * kAlign), b, gx_p, width);
       };
       team->run(parts, body);
     }
     for (int64_t d = 0; d < D; ++d) {
       const int64_t state = l * D + d;
       if (c0 != nullptr) {
-        std::memcpy(c_p, c0 + state * B * H, sizeof(float) * static_cast<size_t>(B * H));
+        std::memcpy(c_p, c0 + state * B * H, sizeof(T) * static_cast<size_t>(B * H));
       } else {
-        std::memset(c_p, 0, sizeof(float) * static_cast<size_t>(B * H));
+        std::memset(c_p, 0, sizeof(T) * static_cast<size_t>(B * H));
       }
-      const float* w_hh = layer.w_hh_p[d].data<float>();
-      const float* w_hr = proj_size > 0 ? layer.w_hr_p[d].data<float>() : nullptr;
-      int64_t t_prev = -1;
+      const T* w_hh = layer.w_hh_p[d].data<T>();
+      const T* w_hr = proj_size > 0 ? layer.w_hr_p[d].data<T>() : nullptr;
+      const T* h0_s = h0 != nullptr ? h0 + state * B * Pn : nullptr;
       for (int64_t s = 0; s < T_; ++s) {
         const int64_t t = d == 0 ? s : T_ - 1 - s;
-        const float* h_prev = nullptr;
-        int64_t h_prev_stride = 0;
-        if (t_prev >= 0) {
-          h_prev = y + (t_prev * t_rows) * y_cols + d * Pn;
-          h_prev_stride = b_rows * y_cols;
-        } else if (h0 != nullptr) {
-          h_prev = h0 + state * B * Pn;
-          h_prev_stride = Pn;
-        }
-        float* y_t = y + (t * t_rows) * y_cols + d * Pn;
-        const float* gx_t = gx_p + (t * t_rows) * (D * G) + d * G;
-        float* h_out = proj_size > 0 ? h_full_p : y_t;
-        const int64_t h_out_stride = proj_size > 0 ? H : b_rows * y_cols;
+        const int64_t n = lay.n[static_cast<size_t>(t)];
+        // Rows [0, cont) continue from the previous step; rows [cont, n) start here from h0.
+        const int64_t t_prev = d == 0 ? t - 1 : t + 1;
+        const int64_t cont = s == 0 ? 0 : std::min(n, lay.n[static_cast<size_t>(t_prev)]);
+        const T* h_prev = cont > 0 ? y + lay.row0[static_cast<size_t>(t_prev)] * y_cols + d * Pn : nullptr;
+        const int64_t h_prev_stride = bs * y_cols;
+        T* y_t = y + lay.row0[static_cast<size_t>(t)] * y_cols + d * Pn;
+        const T* gx_t = gx_p + lay.row0[static_cast<size_t>(t)] * (D * G) + d * G;
+        T* h_out = proj_size > 0 ? h_full_p : y_t;
+        const int64_t h_out_stride = proj_size > 0 ? H : bs * y_cols;
+        const bool recurrent = cont > 0 || h0_s != nullptr;
         // A gate pass alone is not worth a hand-off.
-        const int parts = h_prev != nullptr ? parts_for(2 * B * Pn * G, H, kAlign, team_size) : 1;
+        const int parts = recurrent ? parts_for(2 * n * Pn * G, H, kAlign, team_size) : 1;
         auto step = [&](int p) {
           const int64_t u0 = part_lo(p, parts, H, kAlign), u1 = part_lo(p + 1, parts, H, kAlign);
-          if (h_prev != nullptr) {
+          if (recurrent) {
             for (int64_t g = 0; g < 4; ++g) {
-              cpu::gemm_f32(B, Pn, h_prev, h_prev_stride, w_hh, ld_hh, g * H + u0, g * H + u1,
-                            nullptr, gh_p, G);
+              if (cont > 0) {
+                gemm(cont, Pn, h_prev, h_prev_stride, w_hh, ld_hh, g * H + u0, g * H + u1, nullptr,
+                     gh_p, G);
+              }
+              if (cont < n && h0_s != nullptr) {
+                gemm(n - cont, Pn, h0_s + cont * Pn, Pn, w_hh, ld_hh, g * H + u0, g * H + u1,
+                     nullptr, gh_p + cont * G, G);
+              } else {
+                for (int64_t r = cont; r < n; ++r) {
+                  std::memset(gh_p + r * G + g * H + u0, 0, sizeof(T) * static_cast<size_t>(u1 - u0));
+                }
+              }
             }
           }
-          cpu::lstm_gates<float>(B, H, u0, u1, gx_t, b_rows * D * G,
-                                 h_prev != nullptr ? gh_p : nullptr, c_p, h_out, h_out_stride);
+          cpu::lstm_gates<T>(n, H, u0, u1, gx_t, bs * D * G, recurrent ? gh_p : nullptr, c_p,
+                             h_out, h_out_stride);
         };
         team->run(parts, step);
         if (proj_size > 0) {
-          const int pparts = parts_for(2 * B * H * Pn, Pn, kAlign, team_size);
+          const int pparts = parts_for(2 * n * H * Pn, Pn, kAlign, team_size);
           auto project = [&](int p) {
-            cpu::gemm_f32(B, H, h_full_p, H, w_hr, ld_hr, part_lo(p, pparts, Pn, kAlign),
-                          part_lo(p + 1, pparts, Pn, kAlign), nullptr, y_t, b_rows * y_cols);
+            gemm(n, H, h_full_p, H, w_hr, ld_hr, part_lo(p, pparts, Pn, kAlign),
+                 part_lo(p + 1, pparts, Pn, kAlign), nullptr, y_t, bs * y_cols);
           };
           team->run(pparts, project);
         }
-        t_prev = t;
       }
       if (h_n != nullptr) {
-        const float* last = y + (t_prev * t_rows) * y_cols + d * Pn;
-        for (int64_t b = 0; b < B; ++b) {
-          std::memcpy(h_n + (state * B + b) * Pn, last + b * b_rows * y_cols,
-                      sizeof(float) * static_cast<size_t>(Pn));
+        // Each sequence's last step: its last running step forwards, step 0 backwards.
+        for (int64_t b = 0, t = T_ - 1; b < B; ++b) {
+          if (d == 0) {
+            while (lay.n[static_cast<size_t>(t)] <= b) --t;
+          }
+          const int64_t last = d == 0 ? t : 0;
+          std::memcpy(h_n + (state * B + b) * Pn,
+                      y + (lay.row0[static_cast<size_t>(last)] + b * bs) * y_cols + d * Pn,
+                      sizeof(T) * static_cast<size_t>(Pn));
         }
       }
       if (c_n != nullptr) {
-        std::memcpy(c_n + state * B * H, c_p, sizeof(float) * static_cast<size_t>(B * H));
+        std::memcpy(c_n + state * B * H, c_p, sizeof(T) * static_cast<size_t>(B * H));
       }
     }
     layer_in = y;
@@ -728,6 +809,28 @@ void Lstm::forward(const double* input, int64_t seq_len, int64_t batch, bool bat
   } else {
     impl_->forward<double>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   }
+}
+
+template <typename T>
+void Lstm::Impl::forward_packed(const T* data, const int64_t* batch_sizes, int64_t steps,
+                                const T* h0, const T* c0, T* output, T* h_n, T* c_n) {
+  LSTM4J_CHECK(device.is_cpu(), "variable-length (packed) batches run on cpu; on " + device.str() +
+                                    " pad the batch or run it in groups of equal length");
+  forward_team<T>(data, StepLayout::of_packed(batch_sizes, steps), h0, c0, output, h_n, c_n);
+}
+
+void Lstm::forward_packed(const float* data, const int64_t* batch_sizes, int64_t steps,
+                          const float* h0, const float* c0, float* output, float* h_n,
+                          float* c_n) {
+  prepare();
+  impl_->forward_packed<float>(data, batch_sizes, steps, h0, c0, output, h_n, c_n);
+}
+
+void Lstm::forward_packed(const double* data, const int64_t* batch_sizes, int64_t steps,
+                          const double* h0, const double* c0, double* output, double* h_n,
+                          double* c_n) {
+  prepare();
+  impl_->forward_packed<double>(data, batch_sizes, steps, h0, c0, output, h_n, c_n);
 }
 
 int32_t Lstm::cuda_device_count() { return device::cuda_device_count(); }

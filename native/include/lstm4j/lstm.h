@@ -53,6 +53,18 @@ class Lstm {
   void forward(const double* input, int64_t seq_len, int64_t batch, bool batch_first,
                const double* h0, const double* c0, double* output, double* h_n, double* c_n);
 
+  // One forward pass over a packed batch of variable-length sequences (PyTorch's PackedSequence):
+  // sequences sorted by length, longest first; step t runs the first batch_sizes[t] of them
+  // (non-increasing, batch_sizes[0] = B). data is (sum of batch_sizes, input_size), the rows of
+  // step 0, then step 1, ...; output is packed the same way with D * real_hidden_size columns.
+  // h0, c0 (may be null) and h_n, c_n are (D * num_layers, B, ...) in the sorted order; h_n and
+  // c_n hold each sequence's state at its own last step. CPU only.
+  void forward_packed(const float* data, const int64_t* batch_sizes, int64_t steps,
+                      const float* h0, const float* c0, float* output, float* h_n, float* c_n);
+  void forward_packed(const double* data, const int64_t* batch_sizes, int64_t steps,
+                      const double* h0, const double* c0, double* output, double* h_n,
+                      double* c_n);
+
   // Number of CUDA devices this process can use (0 without a CUDA LibTorch, driver or GPU), and
   // why CUDA cannot be used (empty when it can). The first call tries to load libtorch_cuda.so.
   static int32_t cuda_device_count();

@@ -80,16 +80,8 @@ public final class Lstm implements AutoCloseable {
         return forward(input, null, null);
     }
 
-    /**
-     * {@code forward(input, (h0, c0))}, with PyTorch's shapes.
-     *
-     * @param input (L, N, input_size), or (N, L, input_size) when batch_first, or (L, input_size) unbatched
-     * @param h0    (D * num_layers, N, H_out) or (D * num_layers, H_out) unbatched; null for zeros
-     * @param c0    (D * num_layers, N, hidden_size) or (D * num_layers, hidden_size) unbatched; null for zeros
-     * @throws IllegalArgumentException naming the parameter and the expected and actual shapes
-     * @throws IllegalStateException    if this LSTM is closed
-     */
-    public LstmOutput forward(Tensor input, Tensor h0, Tensor c0) {
+    /** Checks input, h0 and c0 as PyTorch does and allocates zeroed output, h_n and c_n of the right shapes. */
+    private LstmOutput validateAndAllocate(Tensor input, Tensor h0, Tensor c0) {
         Objects.requireNonNull(input, "input");
         checkDtype("input", input);
         if (input.dim() != 2 && input.dim() != 3) {
@@ -125,8 +117,78 @@ public final class Lstm implements AutoCloseable {
         Tensor output = Tensor.zeros(config.dtype(), outShape);
         Tensor hN = Tensor.zeros(config.dtype(), hShape);
         Tensor cN = Tensor.zeros(config.dtype(), cShape);
+        return new LstmOutput(output, hN, cN);
+    }
+
+    /**
+     * {@code forward(input, (h0, c0))}, with PyTorch's shapes.
+     *
+     * @param input (L, N, input_size), or (N, L, input_size) when batch_first, or (L, input_size) unbatched
+     * @param h0    (D * num_layers, N, H_out) or (D * num_layers, H_out) unbatched; null for zeros
+     * @param c0    (D * num_layers, N, hidden_size) or (D * num_layers, hidden_size) unbatched; null for zeros
+     * @throws IllegalArgumentException naming the parameter and the expected and actual shapes
+     * @throws IllegalStateException    if this LSTM is closed
+     */
+    public LstmOutput forward(Tensor input, Tensor h0, Tensor c0) {
+        LstmOutput r = validateAndAllocate(input, h0, c0);
+        boolean batched = input.dim() == 3;
+        boolean batchFirst = batched && config.batchFirst();
+        int seqLen = batched ? input.size(batchFirst ? 1 : 0) : input.size(0);
+        int batch = batched ? input.size(batchFirst ? 0 : 1) : 1;
+        Tensor output = r.output();
+        Tensor hN = r.hN();
+        Tensor cN = r.cN();
         lifecycle.run(() -> engine.forward(input, seqLen, batch, batchFirst, h0, c0, output, hN, cN));
         return new LstmOutput(output, hN, cN);
+    }
+
+    /**
+     * {@code forward} over a batch of sequences of different lengths, with PyTorch's
+     * {@code pack_padded_sequence(input, lengths, batch_first, enforce_sorted=False)} semantics: sequence
+     * b runs over its first {@code lengths[b]} steps only (the reverse direction starts at its own last
+     * step), {@code output} is zero past each length, and {@code h_n}, {@code c_n} hold each sequence's
+     * state at its own last step. Finished sequences drop out of the computation; nothing is spent on
+     * padding.
+     *
+     * @param input   (L, N, input_size), or (N, L, input_size) when batch_first; steps past a sequence's
+     *                length are ignored
+     * @param lengths N lengths, each in 1..L, in any order
+     * @param h0      (D * num_layers, N, H_out) or null for zeros
+     * @param c0      (D * num_layers, N, hidden_size) or null for zeros
+     * @throws IllegalArgumentException naming the parameter and the expected and actual values
+     */
+    public LstmOutput forward(Tensor input, int[] lengths, Tensor h0, Tensor c0) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(lengths, "lengths");
+        if (input.dim() != 3) {
+            throw new IllegalArgumentException("input: lengths need a batched 3-D input, got " + input.dim() + "-D "
+                    + Arrays.toString(input.shape()));
+        }
+        boolean batchFirst = config.batchFirst();
+        int seqLen = input.size(batchFirst ? 1 : 0);
+        int batch = input.size(batchFirst ? 0 : 1);
+        if (lengths.length != batch) {
+            throw new IllegalArgumentException("lengths: expected " + batch + " lengths (the batch size), got "
+                    + lengths.length);
+        }
+        for (int b = 0; b < batch; b++) {
+            if (lengths[b] < 1 || lengths[b] > seqLen) {
+                throw new IllegalArgumentException("lengths[" + b + "]: expected 1.." + seqLen
+                        + " (the input's sequence length), got " + lengths[b]);
+            }
+        }
+        // Shapes, dtypes and (h0, c0) are validated as for a padded batch; the outputs are its zeros.
+        LstmOutput padded = validateAndAllocate(input, h0, c0);
+        PackedBatch p = new PackedBatch(lengths, seqLen, batchFirst);
+        Tensor data = p.pack(input);
+        Tensor h0s = p.permuteStates(h0, true);
+        Tensor c0s = p.permuteStates(c0, true);
+        Tensor out = Tensor.zeros(config.dtype(), p.rows, config.numDirections() * config.realHiddenSize());
+        Tensor hNs = Tensor.zeros(config.dtype(), padded.hN().shape());
+        Tensor cNs = Tensor.zeros(config.dtype(), padded.cN().shape());
+        lifecycle.run(() -> engine.forwardPacked(data, p.batchSizes, h0s, c0s, out, hNs, cNs));
+        p.unpack(out, padded.output());
+        return new LstmOutput(padded.output(), p.permuteStates(hNs, false), p.permuteStates(cNs, false));
     }
 
     private void checkDtype(String name, Tensor t) {

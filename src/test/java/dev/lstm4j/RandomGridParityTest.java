@@ -116,6 +116,104 @@ class RandomGridParityTest {
         }
     }
 
+    static Stream<Arguments> packedGrid() {
+        List<Arguments> args = new ArrayList<>();
+        for (int layers = 1; layers <= 2; layers++) {
+            for (int bits = 0; bits < 16; bits++) {
+                for (DType dtype : DType.values()) {
+                    args.add(Arguments.of(layers, (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0, (bits & 8) != 0,
+                            dtype, 8));
+                }
+            }
+        }
+        // Wide enough for the thread teams to split every step.
+        args.add(Arguments.of(2, true, false, true, true, DType.FLOAT32, 256));
+        args.add(Arguments.of(1, false, true, false, true, DType.FLOAT64, 200));
+        return args.stream();
+    }
+
+    /**
+     * Variable-length batches (random lengths, ties and full-length sequences included) on NATIVE and
+     * JAVA against LIBTORCH's PackedSequence LSTM; and one sequence of the batch run alone over its
+     * length gives the same rows.
+     */
+    @ParameterizedTest(name = "packed layers={0} bidir={1} proj={2} batch_first={3} hx={4} {5} hidden={6}")
+    @MethodSource("packedGrid")
+    void packedBatchesMatchLibTorch(int layers, boolean bidir, boolean proj, boolean batchFirst, boolean hx,
+            DType dtype, int hidden) {
+        Random rnd = new Random(77L * layers + (bidir ? 1 : 0) + (proj ? 2 : 0) + (batchFirst ? 4 : 0) + (hx ? 8 : 0)
+                + (dtype == DType.FLOAT64 ? 16 : 0));
+        int inputSize = 5;
+        int seqLen = 7;
+        int batch = 6;
+        LstmConfig config = LstmConfig.builder(inputSize, hidden).numLayers(layers).bidirectional(bidir)
+                .projSize(proj ? 3 : 0).batchFirst(batchFirst).dtype(dtype).build();
+        StateDict weights = TestSupport.randomWeights(config.parameterShapes(), hidden, dtype, rnd);
+        Tensor input = TestSupport.random(batchFirst ? new int[] {batch, seqLen, inputSize}
+                : new int[] {seqLen, batch, inputSize}, dtype, rnd, 1.0);
+        int[] lengths = {3, seqLen, 1, 3, 6, seqLen};
+        int states = config.numDirections() * layers;
+        Tensor h0 = hx ? TestSupport.random(new int[] {states, batch, config.realHiddenSize()}, dtype, rnd, 1.0) : null;
+        Tensor c0 = hx ? TestSupport.random(new int[] {states, batch, hidden}, dtype, rnd, 1.0) : null;
+        LstmOutput ref;
+        try (Lstm lstm = Lstm.create(config, weights, Backend.LIBTORCH, Device.cpu())) {
+            ref = lstm.forward(input, lengths, h0, c0);
+        }
+        for (Backend backend : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
+            try (Lstm lstm = Lstm.create(config, weights, backend, Device.cpu())) {
+                check(backend, lstm.forward(input, lengths, h0, c0), ref, config, false, hx, dtype);
+            }
+        }
+        // Sequence 4 (length 6) alone, its padding cut off: the same output rows and final state.
+        int b = 4;
+        int len = lengths[b];
+        Tensor alone = Tensor.zeros(dtype, batchFirst ? new int[] {1, len, inputSize} : new int[] {len, 1, inputSize});
+        for (int t = 0; t < len; t++) {
+            for (int i = 0; i < inputSize; i++) {
+                int src = (batchFirst ? b * seqLen + t : t * batch + b) * inputSize + i;
+                set(alone, t * inputSize + i, input.getDouble(src));
+            }
+        }
+        Tensor h0b = hx ? slice(h0, b, batch) : null;
+        Tensor c0b = hx ? slice(c0, b, batch) : null;
+        try (Lstm lstm = Lstm.create(config, weights, Backend.JAVA, Device.cpu())) {
+            LstmOutput one = lstm.forward(alone, h0b, c0b);
+            int f = config.numDirections() * config.realHiddenSize();
+            double worst = 0;
+            for (int t = 0; t < seqLen; t++) {
+                for (int k = 0; k < f; k++) {
+                    double got = ref.output().getDouble((batchFirst ? b * seqLen + t : t * batch + b) * f + k);
+                    double want = t < len ? one.output().getDouble(t * f + k) : 0.0;
+                    worst = Math.max(worst, Math.abs(got - want));
+                }
+            }
+            double tol = dtype == DType.FLOAT64 ? 1e-12 : hidden > 32 ? 1e-5 : 2e-6;
+            assertTrue(worst <= tol, "sequence alone vs packed: " + worst);
+            assertTrue(slice(ref.hN(), b, batch).maxAbsDiff(one.hN()) <= tol);
+        }
+    }
+
+    private static void set(Tensor t, int i, double v) {
+        if (t.dtype() == DType.FLOAT32) {
+            t.floatData()[i] = (float) v;
+        } else {
+            t.doubleData()[i] = v;
+        }
+    }
+
+    /** Batch element b of a (S, B, F) state, as (S, 1, F). */
+    private static Tensor slice(Tensor s, int b, int batch) {
+        int states = s.size(0);
+        int f = s.size(2);
+        Tensor out = Tensor.zeros(s.dtype(), states, 1, f);
+        for (int k = 0; k < states; k++) {
+            for (int i = 0; i < f; i++) {
+                set(out, k * f + i, s.getDouble((k * batch + b) * f + i));
+            }
+        }
+        return out;
+    }
+
     private static void check(Backend backend, LstmOutput a, LstmOutput b, LstmConfig config, boolean unbatched,
             boolean hx, DType dtype) {
         assertArrayEquals(b.output().shape(), a.output().shape(), "output shape");

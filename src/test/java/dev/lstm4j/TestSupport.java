@@ -40,8 +40,7 @@ public final class TestSupport {
     /** Every golden case file (not the packed ones), sorted. */
     public static List<Path> goldenFiles() throws IOException {
         try (Stream<Path> s = Files.list(goldenDir())) {
-            return s.filter(p -> p.toString().endsWith(".safetensors"))
-                    .filter(p -> !p.getFileName().toString().startsWith("packed_")).sorted().collect(Collectors.toList());
+            return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().collect(Collectors.toList());
         }
     }
 

@@ -27,6 +27,28 @@ class ValidationTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void badLengths(Backend backend) {
+        try (Lstm lstm = open(backend)) {
+            Tensor x = Tensor.zeros(DType.FLOAT32, 4, 3, 5); // (T=4, B=3, I=5)
+            assertMessage("lengths: expected 3 lengths (the batch size), got 2", assertThrows(
+                    IllegalArgumentException.class, () -> lstm.forward(x, new int[] {1, 2}, null, null)));
+            assertMessage("lengths[1]: expected 1..4 (the input's sequence length), got 0", assertThrows(
+                    IllegalArgumentException.class, () -> lstm.forward(x, new int[] {1, 0, 2}, null, null)));
+            assertMessage("lengths[2]: expected 1..4 (the input's sequence length), got 5", assertThrows(
+                    IllegalArgumentException.class, () -> lstm.forward(x, new int[] {1, 2, 5}, null, null)));
+            assertMessage("lengths[0]: expected 1..4 (the input's sequence length), got -3", assertThrows(
+                    IllegalArgumentException.class, () -> lstm.forward(x, new int[] {-3, 2, 2}, null, null)));
+            assertMessage("input: lengths need a batched 3-D input, got 2-D [4, 5]", assertThrows(
+                    IllegalArgumentException.class,
+                    () -> lstm.forward(Tensor.zeros(DType.FLOAT32, 4, 5), new int[] {4}, null, null)));
+            assertMessage("h0: expected shape [4, 3, 3]", assertThrows(IllegalArgumentException.class,
+                    () -> lstm.forward(x, new int[] {1, 2, 3}, Tensor.zeros(DType.FLOAT32, 4, 2, 3),
+                            Tensor.zeros(DType.FLOAT32, 4, 2, 8))));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void wrongInputSize(Backend backend) {
         try (Lstm lstm = open(backend)) {
             Tensor x = Tensor.zeros(DType.FLOAT32, 4, 2, 7);

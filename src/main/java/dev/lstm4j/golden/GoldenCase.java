@@ -72,8 +72,8 @@ public final class GoldenCase {
                 && meta.containsKey("proj_size") && meta.containsKey("batch_first"))) {
             throw new InvalidFileException(file, "not a golden LSTM case: __metadata__ lacks the LSTM arguments");
         }
-        if ("true".equals(meta.get("packed"))) {
-            throw new InvalidFileException(file, "variable-length (packed) cases are not supported yet");
+        if ("true".equals(meta.get("packed")) && !contents.int64Tensors().containsKey("lengths")) {
+            throw new InvalidFileException(file, "packed golden case lacks the I64 tensor 'lengths'");
         }
         String[] needed = isCell() ? new String[] {"input", "h1", "c1"} : new String[] {"input", "output", "h_n", "c_n"};
         for (String t : needed) {
@@ -152,6 +152,24 @@ public final class GoldenCase {
         return weights;
     }
 
+    /** Whether this is a variable-length case ({@code packed_*}: the lengths of its sequences). */
+    public boolean isPacked() {
+        return "true".equals(meta.get("packed"));
+    }
+
+    /** The sequence lengths of a packed case, or {@code null}. */
+    public int[] lengths() {
+        long[] l = contents.int64Tensors().get("lengths");
+        if (!isPacked() || l == null) {
+            return null;
+        }
+        int[] r = new int[l.length];
+        for (int i = 0; i < l.length; i++) {
+            r[i] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, l[i]));
+        }
+        return r;
+    }
+
     /** A tensor of the file (inputs, expected outputs, weights). */
     public Tensor tensor(String key) {
         return contents.tensors().get(key);
@@ -184,7 +202,8 @@ public final class GoldenCase {
         }
         try (Lstm lstm = Lstm.create(lstmConfig().toBuilder().precision(precision).build(), weights, backend,
                 device)) {
-            LstmOutput out = lstm.forward(input, h0, c0);
+            int[] lengths = lengths();
+            LstmOutput out = lengths != null ? lstm.forward(input, lengths, h0, c0) : lstm.forward(input, h0, c0);
             return Math.max(diff(out.output(), "output"), Math.max(diff(out.hN(), "h_n"), diff(out.cN(), "c_n")));
         }
     }

@@ -65,6 +65,14 @@ public final class JavaEngineProvider implements EngineProvider {
         }
 
         @Override
+        public void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
+                Tensor cN) {
+            lstm.forwardPacked(this.data.apply(data), batchSizes, h0 == null ? null : this.data.apply(h0),
+                    c0 == null ? null : this.data.apply(c0), this.data.apply(output), this.data.apply(hN),
+                    this.data.apply(cN));
+        }
+
+        @Override
         public void close() {
             lstm.close(); // heap memory only, but the step team's threads stop here
         }

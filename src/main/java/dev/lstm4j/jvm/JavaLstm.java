@@ -162,6 +162,19 @@ final class JavaLstm<A> {
         int width;
         int align;
         int parts;
+        // RECURRENT with a packed batch: rows [split, batch) take h_{t-1} from x2 (the initial state
+        // of sequences that start at this step), or zero when x2 is null.
+        int split;
+        A x2;
+        int x2Off;
+        int x2Stride;
+
+        void startingRows(int split, A x2, int x2Off, int x2Stride) {
+            this.split = split;
+            this.x2 = x2;
+            this.x2Off = x2Off;
+            this.x2Stride = x2Stride;
+        }
 
         void product(int mode, A x, int xOff, int xStride, int rows, int k, A w, int ldw, int n, A bias, A out,
                 int outOff, int outStride) {
@@ -176,6 +189,8 @@ final class JavaLstm<A> {
             this.n = n;
             this.bias = bias;
             this.out = out;
+            this.split = rows;
+            this.x2 = null;
             this.outOff = outOff;
             this.outStride = outStride;
         }
@@ -208,10 +223,114 @@ final class JavaLstm<A> {
             int H = m.hidden;
             if (mode == RECURRENT) {
                 for (int g = 0; g < 4; g++) {
-                    ar.linearColumns(x, xOff, xStride, batch, k, w, ldw, n, g * H + u0, g * H + u1, null, gh, 0, n);
+                    if (split > 0) {
+                        ar.linearColumns(x, xOff, xStride, split, k, w, ldw, n, g * H + u0, g * H + u1, null, gh, 0, n);
+                    }
+                    if (split < batch && x2 != null) {
+                        ar.linearColumns(x2, x2Off, x2Stride, batch - split, k, w, ldw, n, g * H + u0, g * H + u1,
+                                null, gh, split * n, n);
+                    } else {
+                        for (int r = split; r < batch; r++) {
+                            ar.zero(gh, r * n + g * H + u0, u1 - u0);
+                        }
+                    }
                 }
             }
             ar.gates(batch, H, u0, u1, gx, gxOff, gxStride, mode == RECURRENT ? gh : null, c, 0, h, hOff, hStride);
+        }
+    }
+
+    /**
+     * See {@link dev.lstm4j.spi.LstmEngine#forwardPacked}: the same scan over a packed batch (sorted by
+     * length, longest first), where step t runs only the first {@code batchSizes[t]} sequences:
+     * finished sequences drop out of the GEMMs and the gate pass, and in the reverse direction a
+     * sequence joins at its own last step with its initial state.
+     */
+    void forwardPacked(A data, int[] batchSizes, A h0, A c0, A output, A hN, A cN) {
+        final int T = batchSizes.length;
+        final int B = batchSizes[0];
+        final int H = hidden;
+        final int P = hOut;
+        final int D = dirs;
+        final int G = 4 * H;
+        final int yCols = D * P;
+        final int[] off = new int[T + 1];
+        for (int t = 0; t < T; t++) {
+            off[t + 1] = off[t] + batchSizes[t];
+        }
+        final int rows = off[T];
+
+        Workspace<A> ws = workspace.get();
+        ws.gx = ensure(ws.gx, rows * D * G);
+        ws.gh = ensure(ws.gh, B * G);
+        ws.c = ensure(ws.c, B * H);
+        if (proj > 0) {
+            ws.hFull = ensure(ws.hFull, B * H);
+        }
+        if (layers > 1) {
+            ws.y0 = ensure(ws.y0, rows * yCols);
+        }
+        if (layers > 2) {
+            ws.y1 = ensure(ws.y1, rows * yCols);
+        }
+        A gx = ws.gx;
+        A gh = ws.gh;
+        A c = ws.c;
+        Step<A> step = ws.step;
+        step.m = this;
+
+        A layerIn = data;
+        int in = inputSize;
+        for (int l = 0; l < layers; l++) {
+            A y = l == layers - 1 ? output : (l % 2 == 0 ? ws.y0 : ws.y1);
+            step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], ldIh, D * G, biasCat[l], gx, 0, D * G);
+            run(step, rows, in, D * G, 1, 2 * ALIGN);
+            for (int d = 0; d < D; d++) {
+                int state = l * D + d;
+                if (c0 != null) {
+                    System.arraycopy(c0, state * B * H, c, 0, B * H);
+                } else {
+                    ar.zero(c, 0, B * H);
+                }
+                for (int s = 0; s < T; s++) {
+                    int t = d == 0 ? s : T - 1 - s;
+                    int n = batchSizes[t];
+                    // Sequences still running from the previous step; the others start here.
+                    int cont = s == 0 ? 0 : Math.min(n, batchSizes[d == 0 ? t - 1 : t + 1]);
+                    if (cont > 0) {
+                        step.product(Step.RECURRENT, y, off[d == 0 ? t - 1 : t + 1] * yCols + d * P, yCols, n, P,
+                                wHhT[state], ldHh, G, null, gh, 0, G);
+                        step.startingRows(cont, h0, state * B * P + cont * P, P);
+                    } else if (h0 != null) {
+                        step.product(Step.RECURRENT, h0, state * B * P, P, n, P, wHhT[state], ldHh, G, null, gh, 0, G);
+                    } else {
+                        step.mode = Step.GATES_ONLY;
+                    }
+                    int gxOff = off[t] * D * G + d * G;
+                    int yOff = off[t] * yCols + d * P;
+                    if (proj > 0) {
+                        step.gates(n, gx, gxOff, D * G, gh, c, ws.hFull, 0, H);
+                        run(step, n, P, H, 4, ALIGN);
+                        step.product(Step.PROJECTION, ws.hFull, 0, H, n, H, wHrT[state], ldHr, P, null, y, yOff, yCols);
+                        run(step, n, H, P, 1, ALIGN);
+                    } else {
+                        step.gates(n, gx, gxOff, D * G, gh, c, y, yOff, yCols);
+                        run(step, n, P, H, 4, ALIGN);
+                    }
+                }
+                // h_n: each sequence's last step, t = length - 1 forwards, t = 0 backwards.
+                for (int b = 0, t = T - 1; b < B; b++) {
+                    if (d == 0) {
+                        while (batchSizes[t] <= b) {
+                            t--;
+                        }
+                    }
+                    System.arraycopy(y, (off[d == 0 ? t : 0] + b) * yCols + d * P, hN, (state * B + b) * P, P);
+                }
+                System.arraycopy(c, 0, cN, state * B * H, B * H);
+            }
+            layerIn = y;
+            in = yCols;
         }
     }
 

@@ -128,6 +128,33 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
         }
 
         @Override
+        public void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
+                Tensor cN) {
+            int states = config.numDirections() * config.numLayers();
+            int batch = batchSizes[0];
+            int rows = 0;
+            long[] sizes = new long[batchSizes.length];
+            for (int t = 0; t < sizes.length; t++) {
+                sizes[t] = batchSizes[t];
+                rows += batchSizes[t];
+            }
+            int[] hShape = {states, batch, config.realHiddenSize()};
+            int[] cShape = {states, batch, config.hiddenSize()};
+            try (PointerScope scope = new PointerScope()) {
+                org.bytedeco.pytorch.Tensor x = toTorch(data, new int[] {rows, config.inputSize()});
+                org.bytedeco.pytorch.Tensor bs = org.bytedeco.pytorch.AbstractTensor.create(sizes);
+                org.bytedeco.pytorch.Tensor h = toTorch(h0 != null ? h0 : Tensor.zeros(config.dtype(), hShape), hShape);
+                org.bytedeco.pytorch.Tensor c = toTorch(c0 != null ? c0 : Tensor.zeros(config.dtype(), cShape), cShape);
+                // torch::lstm's PackedSequence overload: what nn.LSTM runs on pack_padded_sequence's result.
+                T_TensorTensorTensor_T r = torch.lstm(x, bs, new TensorVector(h, c), params, config.bias(),
+                        config.numLayers(), 0.0, false, config.bidirectional());
+                copyOut(r.get0(), output);
+                copyOut(r.get1(), hN);
+                copyOut(r.get2(), cN);
+            }
+        }
+
+        @Override
         public void close() {
             params.close();
             paramList.forEach(Pointer::close);

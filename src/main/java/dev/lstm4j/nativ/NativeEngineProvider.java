@@ -168,6 +168,22 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         }
 
         @Override
+        public void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
+                Tensor cN) {
+            long[] sizes = new long[batchSizes.length];
+            for (int t = 0; t < sizes.length; t++) {
+                sizes[t] = batchSizes[t];
+            }
+            if (data.dtype() == DType.FLOAT32) {
+                lstm.forward_packed(data.floatData(), sizes, sizes.length, h0 == null ? null : h0.floatData(),
+                        c0 == null ? null : c0.floatData(), output.floatData(), hN.floatData(), cN.floatData());
+            } else {
+                lstm.forward_packed(data.doubleData(), sizes, sizes.length, h0 == null ? null : h0.doubleData(),
+                        c0 == null ? null : c0.doubleData(), output.doubleData(), hN.doubleData(), cN.doubleData());
+            }
+        }
+
+        @Override
         public void close() {
             lstm.close();
         }

@@ -21,6 +21,22 @@ public interface LstmEngine extends AutoCloseable {
     void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0, Tensor output,
             Tensor hN, Tensor cN);
 
+    /**
+     * Runs one forward pass over a packed batch of variable-length sequences, as
+     * {@code torch.nn.utils.rnn.PackedSequence} holds it: sequences sorted by length, longest first;
+     * step t covers the first {@code batchSizes[t]} of them (non-increasing, {@code batchSizes[0] = B},
+     * every entry positive).
+     *
+     * @param data       (sum of batchSizes, I): the rows of step 0, then of step 1, ...
+     * @param batchSizes sequences running at each step
+     * @param h0         (D * L, B, H_out) in the sorted order, or {@code null} for zeros
+     * @param c0         (D * L, B, H) in the sorted order, or {@code null} for zeros
+     * @param output     to fill: (sum of batchSizes, D * H_out), packed like {@code data}
+     * @param hN         to fill: (D * L, B, H_out), each sequence's state at its own last step
+     * @param cN         to fill: (D * L, B, H)
+     */
+    void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN, Tensor cN);
+
     /** Frees native memory, if any. Called once. */
     @Override
     void close();

@@ -49,6 +49,14 @@ public class NativeLstm extends Pointer {
             @Cast("bool") boolean batchFirst, @Const float[] h0, @Const float[] c0, float[] output, float[] hN,
             float[] cN);
 
+    /** See lstm.h: a packed batch of variable-length sequences, CPU only. */
+    public native void forward_packed(@Const float[] data, @Cast("const int64_t*") long[] batchSizes,
+            @Cast("int64_t") long steps, @Const float[] h0, @Const float[] c0, float[] output, float[] hN, float[] cN);
+
+    public native void forward_packed(@Const double[] data, @Cast("const int64_t*") long[] batchSizes,
+            @Cast("int64_t") long steps, @Const double[] h0, @Const double[] c0, double[] output, double[] hN,
+            double[] cN);
+
     public native void forward(@Const double[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
             @Cast("bool") boolean batchFirst, @Const double[] h0, @Const double[] c0, double[] output, double[] hN,
             double[] cN);
