@@ -191,6 +191,116 @@ public final class Lstm implements AutoCloseable {
         return new LstmOutput(padded.output(), p.permuteStates(hNs, false), p.permuteStates(cNs, false));
     }
 
+    /**
+     * A zero state for streaming {@code batch} sequences through this (unidirectional) LSTM.
+     *
+     * @throws IllegalArgumentException if the LSTM is bidirectional (its reverse direction needs the steps
+     *                                  after a chunk) or {@code batch} is not positive
+     */
+    public LstmState newState(int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch: expected a positive size, got " + batch);
+        }
+        int states = config.numLayers();
+        return newState(Tensor.zeros(config.dtype(), states, batch, config.realHiddenSize()),
+                Tensor.zeros(config.dtype(), states, batch, config.hiddenSize()));
+    }
+
+    /**
+     * A streaming state starting from {@code (h0, c0)}, each (num_layers, B, ...); the tensors are
+     * copied.
+     */
+    public LstmState newState(Tensor h0, Tensor c0) {
+        Objects.requireNonNull(h0, "h0");
+        Objects.requireNonNull(c0, "c0");
+        if (config.bidirectional()) {
+            throw new IllegalArgumentException("state: streaming needs a unidirectional LSTM; the reverse direction "
+                    + "of a chunk would need the steps after it");
+        }
+        if (h0.dim() != 3) {
+            throw new IllegalArgumentException("h0: expected shape (num_layers, batch, " + config.realHiddenSize()
+                    + "), got " + Arrays.toString(h0.shape()));
+        }
+        int batch = h0.size(1);
+        checkState("h0", h0, new int[] {config.numLayers(), batch, config.realHiddenSize()},
+                "(num_layers, batch, proj_size or hidden_size)");
+        checkState("c0", c0, new int[] {config.numLayers(), batch, config.hiddenSize()},
+                "(num_layers, batch, hidden_size)");
+        return new LstmState(this, batch, copy(h0), copy(c0));
+    }
+
+    private static Tensor copy(Tensor t) {
+        return t.dtype() == DType.FLOAT32 ? Tensor.of(t.floatData().clone(), t.shape())
+                : Tensor.of(t.doubleData().clone(), t.shape());
+    }
+
+    /**
+     * Streams one chunk: runs {@code chunk} from {@code state} and advances the state to the chunk's
+     * last step. Chunks of any sizes, one step included, give what one forward over their
+     * concatenation gives.
+     *
+     * @param chunk (L, N, input_size), or (N, L, input_size) when batch_first, or (L, input_size) for a
+     *              state of batch 1
+     * @return the chunk's output, (L, N, H_out) or its batch_first / unbatched form
+     */
+    public Tensor forward(Tensor chunk, LstmState state) {
+        Objects.requireNonNull(chunk, "chunk");
+        Tensor output = Tensor.zeros(config.dtype(), streamOutputShape(chunk));
+        forwardInto(chunk, state, output);
+        return output;
+    }
+
+    /**
+     * {@link #forward(Tensor, LstmState)} into a caller's {@code output} of the chunk's output shape:
+     * the latency path of streaming allocates nothing here.
+     */
+    public void forwardInto(Tensor chunk, LstmState state, Tensor output) {
+        Objects.requireNonNull(chunk, "chunk");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(output, "output");
+        if (state.owner() != this) {
+            throw new IllegalArgumentException("state: belongs to another LSTM (" + state.owner() + ")");
+        }
+        checkDtype("chunk", chunk);
+        int[] outShape = streamOutputShape(chunk);
+        boolean batched = chunk.dim() == 3;
+        boolean batchFirst = batched && config.batchFirst();
+        int seqLen = chunk.size(batched && batchFirst ? 1 : 0);
+        int batch = batched ? chunk.size(batchFirst ? 0 : 1) : 1;
+        if (batch != state.batch()) {
+            throw new IllegalArgumentException("chunk: expected batch " + state.batch() + " (the state's), got "
+                    + batch + " in shape " + Arrays.toString(chunk.shape()));
+        }
+        checkDtype("output", output);
+        if (!Arrays.equals(output.shape(), outShape)) {
+            throw new IllegalArgumentException("output: expected shape " + Arrays.toString(outShape) + ", got "
+                    + Arrays.toString(output.shape()));
+        }
+        lifecycle.run(() -> engine.forward(chunk, seqLen, batch, batchFirst, state.h(), state.c(), output,
+                state.nextH(), state.nextC()));
+        state.advance();
+    }
+
+    private int[] streamOutputShape(Tensor chunk) {
+        if (chunk.dim() != 2 && chunk.dim() != 3) {
+            throw new IllegalArgumentException("chunk: expected a 2-D (unbatched) or 3-D (batched) tensor, got "
+                    + chunk.dim() + "-D " + Arrays.toString(chunk.shape()));
+        }
+        if (chunk.size(-1) != config.inputSize()) {
+            throw new IllegalArgumentException("chunk has inconsistent input_size: got " + chunk.size(-1)
+                    + ", expected " + config.inputSize());
+        }
+        if (chunk.numel() == 0) {
+            throw new IllegalArgumentException("chunk: expected a non-empty sequence and batch, got shape "
+                    + Arrays.toString(chunk.shape()));
+        }
+        int f = config.numDirections() * config.realHiddenSize();
+        if (chunk.dim() == 2) {
+            return new int[] {chunk.size(0), f};
+        }
+        return new int[] {chunk.size(0), chunk.size(1), f};
+    }
+
     private void checkDtype(String name, Tensor t) {
         if (t.dtype() != config.dtype()) {
             throw new IllegalArgumentException(name + ": expected dtype " + config.dtype() + ", got " + t.dtype());
