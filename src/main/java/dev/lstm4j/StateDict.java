@@ -78,6 +78,17 @@ public final class StateDict {
         return new StateDict(selected);
     }
 
+    /** This state dict with every tensor converted to {@code dtype} (itself if they all are already). */
+    public StateDict withDtype(DType dtype) {
+        Objects.requireNonNull(dtype, "dtype");
+        if (tensors.values().stream().allMatch(t -> t.dtype() == dtype)) {
+            return this;
+        }
+        Map<String, Tensor> converted = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> converted.put(k, v.to(dtype)));
+        return new StateDict(converted);
+    }
+
     /** Up to 8 names with shapes, for messages. */
     static String describeNames(StateDict weights) {
         StringBuilder sb = new StringBuilder();

@@ -79,6 +79,49 @@ class CliTest {
         assertTrue(r.err().contains("cuda:0 cannot be used: CUDA is not available: "), r.err());
     }
 
+    /**
+     * {@code run} on a checkpoint inside a larger model reproduces its golden case on every CPU backend,
+     * with and without lengths; {@code inspect} prints the inferred configuration.
+     */
+    @Test
+    void inspectAndRunACheckpoint() throws Exception {
+        String caseName = "proj_bilstm_l2_b4_t10_i8_h16_p6_hx";
+        Path model = CheckpointTest.checkpointDir().resolve(caseName + ".tagger.pt");
+        TestSupport.CliRun i = run("inspect", model.toString(), "--prefix", "encoder.");
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("inferred: LSTM(8, 16, num_layers=2, bidirectional=True, proj_size=6)"), i.out());
+        dev.lstm4j.golden.GoldenCase c = dev.lstm4j.golden.GoldenCase.load(
+                TestSupport.goldenDir().resolve(caseName + ".safetensors"));
+        Path in = dir.resolve("in.safetensors");
+        java.util.Map<String, Object> inputs = new java.util.LinkedHashMap<>();
+        inputs.put("input", c.tensor("input"));
+        inputs.put("h0", c.tensor("h0"));
+        inputs.put("c0", c.tensor("c0"));
+        inputs.put("lengths", new long[] {10, 10, 10, 10});
+        dev.lstm4j.io.Safetensors.write(in, inputs, java.util.Map.of());
+        for (String backend : new String[] {"native", "java", "libtorch"}) {
+            for (boolean lengths : new boolean[] {false, true}) {
+                Path out = dir.resolve(backend + lengths + ".safetensors");
+                List<String> a = new ArrayList<>(List.of("run", "--weights", model.toString(), "--prefix", "encoder.",
+                        "--input", in.toString(), "--batch-first", "--backend", backend, "--out", out.toString()));
+                if (lengths) {
+                    a.add("--lengths");
+                }
+                TestSupport.CliRun r = run(a.toArray(new String[0]));
+                assertEquals(0, r.code(), r.out() + r.err());
+                dev.lstm4j.io.Safetensors.Contents got = dev.lstm4j.io.Safetensors.read(out);
+                for (String k : new String[] {"output", "h_n", "c_n"}) {
+                    double err = got.tensors().get(k).maxAbsDiff(c.tensor(k));
+                    assertTrue(err <= c.tolerance(), backend + " " + k + ": " + err);
+                }
+            }
+        }
+        TestSupport.CliRun bad = run("run", "--weights", model.toString(), "--input", in.toString(), "--out",
+                dir.resolve("x.safetensors").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("not a torch.nn.LSTM state_dict"), bad.err());
+    }
+
     @Test
     void demoRunsEveryBackendAndAgreesWithPyTorch() {
         TestSupport.CliRun r = run("demo");

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * The {@code lstm4j} command line: {@code demo}, {@code verify} and {@code bench}. Run through the {@code ./lstm4j}
+ * The {@code lstm4j} command line: {@code demo}, {@code verify}, {@code bench}, {@code inspect} and {@code run}. Run through the {@code ./lstm4j}
  * launcher at the repository root.
  */
 public final class Main {
@@ -27,6 +27,12 @@ public final class Main {
             "                                        also write config,backend,device,median_ms,ratio_vs_libtorch",
             "                                        rows: " + BenchmarkRow.all().stream().map(BenchmarkRow::toString)
                     .collect(Collectors.joining(System.lineSeparator() + " ".repeat(46))),
+            "  inspect MODEL [--prefix P]            the tensors of a .pt or .safetensors state_dict and the",
+            "                                        LSTM configuration they imply",
+            "  run --weights MODEL [--prefix P] --input IN.safetensors [--lengths] [--batch-first]",
+            "      [--backend B] [--device D] --out OUT.safetensors",
+            "                                        one forward pass: IN holds input (and h0, c0, lengths),",
+            "                                        OUT gets output, h_n, c_n",
             "  help                                  this text");
 
     private Main() {
@@ -56,6 +62,10 @@ public final class Main {
                     return new VerifyCommand(out, err).run(rest);
                 case "bench":
                     return new BenchCommand(out, err).run(rest);
+                case "inspect":
+                    return new ModelCommands(out, err).inspect(rest);
+                case "run":
+                    return new ModelCommands(out, err).run(rest);
                 case "help":
                 case "--help":
                 case "-h":
