@@ -177,6 +177,9 @@ struct Lstm::Impl {
   void forward_team(const T* input, const StepLayout& layout, const T* h0, const T* c0, T* output,
                     T* h_n, T* c_n);
   template <typename T>
+  void forward_device_packed(const T* data, const StepLayout& layout, const T* h0, const T* c0,
+                             T* output, T* h_n, T* c_n);
+  template <typename T>
   void forward_packed(const T* data, const int64_t* batch_sizes, int64_t steps, const T* h0,
                       const T* c0, T* output, T* h_n, T* c_n);
   void forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
@@ -814,9 +817,82 @@ void Lstm::forward(const double* input, int64_t seq_len, int64_t batch, bool bat
 template <typename T>
 void Lstm::Impl::forward_packed(const T* data, const int64_t* batch_sizes, int64_t steps,
                                 const T* h0, const T* c0, T* output, T* h_n, T* c_n) {
-  LSTM4J_CHECK(device.is_cpu(), "variable-length (packed) batches run on cpu; on " + device.str() +
-                                    " pad the batch or run it in groups of equal length");
-  forward_team<T>(data, StepLayout::of_packed(batch_sizes, steps), h0, c0, output, h_n, c_n);
+  const StepLayout layout = StepLayout::of_packed(batch_sizes, steps);
+  if (use_device_scan) {
+    forward_device_packed<T>(data, layout, h0, c0, output, h_n, c_n);
+  } else {
+    forward_team<T>(data, layout, h0, c0, output, h_n, c_n);
+  }
+}
+
+// The device scan over a packed batch (see forward_device): the (B, ...) states live on the device
+// and always hold each sequence's latest h and c, so step t is one GEMM and one fused cell over
+// their first n[t] rows, whether a row continues from the previous step or starts here from
+// (h0, c0); a finished sequence keeps its last state, which is its h_n and c_n.
+template <typename T>
+void Lstm::Impl::forward_device_packed(const T* data, const StepLayout& lay, const T* h0,
+                                       const T* c0, T* output, T* h_n, T* c_n) {
+  LSTM4J_CHECK(host_dtype(dtype) == dtype_of<T>(),
+               std::string("input is ") + dtype_name(dtype_of<T>()) + ", but the LSTM takes " +
+                   dtype_name(host_dtype(dtype)));
+  LSTM4J_CHECK(data != nullptr && output != nullptr, "data and output must not be null");
+  const device::Ops& ops = device::ops_for(device);
+  const Device host{};
+  const Dtype hd = dtype_of<T>();
+  const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H, I = input_size;
+  const int64_t B = lay.batch, rows = lay.rows, y_cols = D * Pn, states = num_layers * D;
+  Tensor x = Tensor::empty({rows, I}, dtype, device);
+  x.copy_from(Tensor::from_blob(const_cast<T*>(data), {rows, I}, hd, host));
+  Tensor h_state = Tensor::empty({states, B, Pn}, dtype, device);
+  Tensor c_state = Tensor::empty({states, B, H}, dtype, device);
+  auto upload_or_zero = [&](Tensor& dst, const T* src, int64_t F) {
+    std::vector<T> zeros;
+    if (src == nullptr) zeros.assign(static_cast<size_t>(states * B * F), T(0));
+    dst.copy_from(Tensor::from_blob(const_cast<T*>(src != nullptr ? src : zeros.data()),
+                                    {states, B, F}, hd, host));
+  };
+  upload_or_zero(h_state, h0, Pn);
+  upload_or_zero(c_state, c0, H);
+  Tensor y_buf[2];
+  y_buf[0] = Tensor::empty({rows, y_cols}, dtype, device);
+  if (num_layers > 1) y_buf[1] = Tensor::empty({rows, y_cols}, dtype, device);
+  Tensor gx = Tensor::empty({rows, G}, dtype, device);
+  Tensor gh = Tensor::empty({B, G}, dtype, device);
+  const Tensor* layer_in = &x;
+  Tensor* y = nullptr;
+  for (int64_t l = 0; l < num_layers; ++l) {
+    const Layer& layer = layers[static_cast<size_t>(l)];
+    y = &y_buf[l % 2];
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t state = l * D + d;
+      check(ops.addmm_out(gx.get(), layer.b_dir[d].get(), layer_in->get(), layer.w_ih_dir_t[d].get(),
+                          1.0, 1.0),
+            "addmm_out (input projection)");
+      for (int64_t s = 0; s < lay.steps; ++s) {
+        const int64_t t = d == 0 ? s : lay.steps - 1 - s;
+        const int64_t n = lay.n[static_cast<size_t>(t)], r0 = lay.row0[static_cast<size_t>(t)];
+        Tensor h = h_state.view(state * B * Pn, {n, Pn}, {Pn, 1}, dtype, device);
+        Tensor c = c_state.view(state * B * H, {n, H}, {H, 1}, dtype, device);
+        Tensor gh_n = gh.view(0, {n, G}, {G, 1}, dtype, device);
+        check(ops.mm_out(gh_n.get(), h.get(), layer.w_hh_t[d].get()), "mm_out (recurrent)");
+        Tensor gx_t = gx.view(r0 * G, {n, G}, {G, 1}, dtype, device);
+        Tensor hy, cy;
+        ops.lstm_cell(gx_t, gh_n, c, n, H, dtype, device, &hy, &cy);
+        Tensor y_t = y->view(r0 * y_cols + d * Pn, {n, Pn}, {y_cols, 1}, dtype, device);
+        if (proj_size > 0) {
+          check(ops.mm_out(y_t.get(), hy.get(), layer.w_hr_t[d].get()), "mm_out (projection)");
+        } else {
+          y_t.copy_from(hy);
+        }
+        h.copy_from(y_t);
+        c.copy_from(cy);
+      }
+    }
+    layer_in = y;
+  }
+  Tensor::from_blob(output, {rows, y_cols}, hd, host).copy_from(*y);
+  if (h_n != nullptr) Tensor::from_blob(h_n, {states, B, Pn}, hd, host).copy_from(h_state);
+  if (c_n != nullptr) Tensor::from_blob(c_n, {states, B, H}, hd, host).copy_from(c_state);
 }
 
 void Lstm::forward_packed(const float* data, const int64_t* batch_sizes, int64_t steps,

@@ -65,6 +65,10 @@ struct StFile {
     if (it == metadata.end()) throw std::runtime_error("metadata '" + key + "' missing");
     return it->second;
   }
+  std::string meta_or(const std::string& key, const std::string& fallback) const {
+    auto it = metadata.find(key);
+    return it == metadata.end() ? fallback : it->second;
+  }
 };
 
 namespace detail {

@@ -58,7 +58,7 @@ class Lstm {
   // (non-increasing, batch_sizes[0] = B). data is (sum of batch_sizes, input_size), the rows of
   // step 0, then step 1, ...; output is packed the same way with D * real_hidden_size columns.
   // h0, c0 (may be null) and h_n, c_n are (D * num_layers, B, ...) in the sorted order; h_n and
-  // c_n hold each sequence's state at its own last step. CPU only.
+  // c_n hold each sequence's state at its own last step.
   void forward_packed(const float* data, const int64_t* batch_sizes, int64_t steps,
                       const float* h0, const float* c0, float* output, float* h_n, float* c_n);
   void forward_packed(const double* data, const int64_t* batch_sizes, int64_t steps,
