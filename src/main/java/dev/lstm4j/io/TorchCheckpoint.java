@@ -52,10 +52,6 @@ public final class TorchCheckpoint {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             String prefix = archivePrefix(zip, file);
             ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
-            if (pkl.getSize() > MAX_PICKLE_BYTES) {
-                throw new InvalidFileException(file, "data.pkl of " + pkl.getSize() + " bytes is larger than "
-                        + MAX_PICKLE_BYTES);
-            }
             ZipEntry order = zip.getEntry(prefix + "byteorder");
             if (order != null) {
                 try (InputStream in = zip.getInputStream(order)) {
@@ -66,12 +62,24 @@ public final class TorchCheckpoint {
                 }
             }
             Object root;
+            byte[] pickle;
             try (InputStream in = zip.getInputStream(pkl)) {
+                // The entry's declared size may lie: read at most the bound, whatever it says.
+                pickle = in.readNBytes((int) MAX_PICKLE_BYTES + 1);
+            }
+            if (pickle.length > MAX_PICKLE_BYTES) {
+                throw new InvalidFileException(file, "data.pkl is larger than " + MAX_PICKLE_BYTES + " bytes");
+            }
+            try (InputStream in = new java.io.ByteArrayInputStream(pickle)) {
                 root = new StateDictUnpickler(file).load(in);
-            } catch (PickleException | ClassCastException | IllegalStateException | IndexOutOfBoundsException e) {
-                throw new InvalidFileException(file, "malformed pickle in data.pkl: " + e.getMessage());
             } catch (RefusedException e) {
                 throw new InvalidFileException(file, e.getMessage());
+            } catch (InvalidFileException e) {
+                throw e;
+            } catch (IOException | RuntimeException | StackOverflowError e) {
+                // Whatever malformed opcodes make the unpickler throw (bad numbers, stack underflow,
+                // wrong types, truncation), untrusted bytes get one answer.
+                throw new InvalidFileException(file, "malformed pickle in data.pkl: " + e);
             }
             if (!(root instanceof Map<?, ?> map)) {
                 throw new InvalidFileException(file, "data.pkl holds " + describe(root)
@@ -88,6 +96,12 @@ public final class TorchCheckpoint {
             return out;
         } catch (ZipException e) {
             throw new InvalidFileException(file, "not a PyTorch zip checkpoint (" + e.getMessage() + ")");
+        } catch (InvalidFileException | java.nio.file.NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new InvalidFileException(file, "unreadable checkpoint: " + e.getMessage());
+        } catch (ArithmeticException e) {
+            throw new InvalidFileException(file, "sizes overflow: " + e.getMessage());
         }
     }
 
@@ -222,6 +236,13 @@ public final class TorchCheckpoint {
         private static final short EXT1 = 0x82;
         private static final short EXT2 = 0x83;
         private static final short EXT4 = 0x84;
+        private static final short BINUNICODE = 'X';
+        private static final short BINUNICODE8 = 0x8d;
+        private static final short BINBYTES = 'B';
+        private static final short BINBYTES8 = 0x8e;
+        private static final short BINSTRING = 'T';
+        private static final short BYTEARRAY8 = 0x96;
+        private static final short LONG4 = 0x8b;
 
         private final Path file;
 
@@ -247,12 +268,48 @@ public final class TorchCheckpoint {
                     stack.add(resolve(m, n));
                     return NO_RETURN_VALUE;
                 }
-                case INST, OBJ, EXT1, EXT2, EXT4 -> throw new RefusedException(
+                // Length-prefixed data: the length is checked against what is left of the pickle before
+                // anything is allocated (the library would allocate the declared length first).
+                case BINUNICODE, BINSTRING -> {
+                    stack.add(new String(readCounted(4), key == BINUNICODE ? java.nio.charset.StandardCharsets.UTF_8
+                            : java.nio.charset.StandardCharsets.ISO_8859_1));
+                    return NO_RETURN_VALUE;
+                }
+                case BINUNICODE8 -> {
+                    stack.add(new String(readCounted(8), java.nio.charset.StandardCharsets.UTF_8));
+                    return NO_RETURN_VALUE;
+                }
+                case BINBYTES -> {
+                    stack.add(readCounted(4));
+                    return NO_RETURN_VALUE;
+                }
+                case BINBYTES8 -> {
+                    stack.add(readCounted(8));
+                    return NO_RETURN_VALUE;
+                }
+                case INST, OBJ, EXT1, EXT2, EXT4, BYTEARRAY8, LONG4 -> throw new RefusedException(
                         "pickle opcode 0x" + Integer.toHexString(key) + " builds objects a state_dict never has: refused");
                 default -> {
                     return super.dispatch(key);
                 }
             }
+        }
+
+        /** A little-endian length of {@code width} bytes, then that many bytes, if the pickle has them. */
+        private byte[] readCounted(int width) throws IOException {
+            long n = 0;
+            for (int i = 0; i < width; i++) {
+                int b = input.read();
+                if (b < 0) {
+                    throw new PickleException("end of data in a length");
+                }
+                n |= (long) b << (8 * i);
+            }
+            if (n < 0 || n > input.available()) {
+                throw new RefusedException("a pickle string of " + n + " bytes where " + input.available()
+                        + " are left");
+            }
+            return input.readNBytes((int) n);
         }
 
         private String readLine() throws IOException {
