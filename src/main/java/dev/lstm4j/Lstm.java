@@ -164,6 +164,8 @@ public final class Lstm implements AutoCloseable {
             throw new IllegalArgumentException("input: lengths need a batched 3-D input, got " + input.dim() + "-D "
                     + Arrays.toString(input.shape()));
         }
+        // Shapes, dtypes and (h0, c0) are validated as for a padded batch; the outputs are its zeros.
+        LstmOutput padded = validateAndAllocate(input, h0, c0);
         boolean batchFirst = config.batchFirst();
         int seqLen = input.size(batchFirst ? 1 : 0);
         int batch = input.size(batchFirst ? 0 : 1);
@@ -177,8 +179,6 @@ public final class Lstm implements AutoCloseable {
                         + " (the input's sequence length), got " + lengths[b]);
             }
         }
-        // Shapes, dtypes and (h0, c0) are validated as for a padded batch; the outputs are its zeros.
-        LstmOutput padded = validateAndAllocate(input, h0, c0);
         PackedBatch p = new PackedBatch(lengths, seqLen, batchFirst);
         Tensor data = p.pack(input);
         Tensor h0s = p.permuteStates(h0, true);
