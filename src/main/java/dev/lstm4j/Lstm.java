@@ -18,7 +18,9 @@ import java.util.Objects;
  *
  * <p>Weights are checked and prepared once, at creation. An {@code Lstm} holds native memory on
  * native backends: close it. It is thread-safe: several threads may call {@code forward} at once
- * (each call works in its own scratch memory), and {@link #close()} waits for calls in flight.
+ * (each call works in its own scratch memory) and each gets exactly the bits it would get alone;
+ * {@link #close()} waits for calls in flight, a second {@code close()} does nothing, and a call after
+ * it throws {@link IllegalStateException}. A streaming {@link LstmState} belongs to one thread at a time.
  */
 public final class Lstm implements AutoCloseable {
     private final LstmConfig config;
