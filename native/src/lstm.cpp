@@ -910,6 +910,7 @@ void Lstm::forward_packed(const double* data, const int64_t* batch_sizes, int64_
 }
 
 int32_t Lstm::cuda_device_count() { return device::cuda_device_count(); }
+double Lstm::fma_peak_gflops(int32_t threads) { return cpu::fma_peak_gflops(threads); }
 std::string Lstm::cuda_unavailable_reason() { return device::cuda_unavailable_reason(); }
 
 int64_t Lstm::input_size() const { return impl_->input_size; }

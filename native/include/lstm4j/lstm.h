@@ -68,6 +68,8 @@ class Lstm {
   // Number of CUDA devices this process can use (0 without a CUDA LibTorch, driver or GPU), and
   // why CUDA cannot be used (empty when it can). The first call tries to load libtorch_cuda.so.
   static int32_t cuda_device_count();
+  // The float32 FMA peak of this machine with `threads` threads, measured (about 0.1 s), GFLOP/s.
+  static double fma_peak_gflops(int32_t threads);
   static std::string cuda_unavailable_reason();
 
   int64_t input_size() const;

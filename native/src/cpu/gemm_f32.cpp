@@ -1,5 +1,10 @@
 #include "cpu/gemm_f32.h"
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
 #include "cpu/isa.h"
 
 namespace lstm4j::cpu {
@@ -10,6 +15,10 @@ void gemm_f32_avx2(int64_t, int64_t, const float*, int64_t, const float*, int64_
                    int64_t, const float*, float*, int64_t);
 void gemm_f32_base(int64_t, int64_t, const float*, int64_t, const float*, int64_t, int64_t,
                    int64_t, const float*, float*, int64_t);
+
+int64_t fma_probe_avx512(int64_t, float);
+int64_t fma_probe_avx2(int64_t, float);
+int64_t fma_probe_base(int64_t, float);
 
 namespace {
 using GemmF32 = void (*)(int64_t, int64_t, const float*, int64_t, const float*, int64_t, int64_t,
@@ -24,7 +33,31 @@ GemmF32 pick() {
 }
 
 const GemmF32 kernel = pick();
+
+using Probe = int64_t (*)(int64_t, float);
+Probe pick_probe() {
+  switch (detect_isa()) {
+    case Isa::kAvx512: return fma_probe_avx512;
+    case Isa::kAvx2: return fma_probe_avx2;
+    default: return fma_probe_base;
+  }
+}
 }  // namespace
+
+double fma_peak_gflops(int threads) {
+  const Probe probe = pick_probe();
+  probe(200000, 1.0f);  // wake the cores up to their clock
+  constexpr int64_t kIterations = 4000000;
+  std::atomic<int64_t> flops{0};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] { flops += probe(kIterations, 1.0f + static_cast<float>(t)); });
+  }
+  for (std::thread& th : pool) th.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(flops.load()) / seconds / 1e9;
+}
 
 void gemm_f32(int64_t rows, int64_t k, const float* x, int64_t x_stride, const float* wt,
               int64_t ldw, int64_t n0, int64_t n1, const float* bias, float* out,

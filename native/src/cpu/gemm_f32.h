@@ -18,6 +18,10 @@ void gemm_f32(int64_t rows, int64_t k, const float* x, int64_t x_stride, const f
 // The row stride to pack a (k, n) W^T with: n, plus 16 floats when n is a multiple of 64. Rows
 // a multiple of 4 KB apart alias in L1 and defeat the L2 prefetcher when a kernel walks down a
 // column strip (measured 2x on the H=256 step GEMV).
+// The float32 FMA throughput of `threads` threads running register-resident FMA chains on the
+// selected instruction set, in GFLOP/s: the machine's practical peak, to put GEMM speeds against.
+double fma_peak_gflops(int threads);
+
 inline int64_t padded_ld(int64_t n) { return n % 64 == 0 ? n + 16 : n; }
 
 }  // namespace lstm4j::cpu

@@ -1,4 +1,5 @@
 // float32 GEMM kernel for avx2; the compiler flags come from CMakeLists.txt.
 #define LSTM4J_GEMM_F32 gemm_f32_avx2
+#define LSTM4J_FMA_PROBE fma_probe_avx2
 #define LSTM4J_VEC 8
 #include "cpu/gemm_f32.inc"

@@ -36,6 +36,15 @@ public enum Backend {
         return Engines.available(this).cudaDeviceCount();
     }
 
+    /**
+     * The machine's float32 FMA peak with {@code threads} threads as this backend's native code
+     * measures it (about 0.1 s, register-resident FMA chains on the widest vector unit), in GFLOP/s;
+     * {@code NaN} for backends without native code.
+     */
+    public double fmaPeakGflops(int threads) {
+        return Engines.available(this).fmaPeakGflops(threads);
+    }
+
     /** Why {@link #cudaDeviceCount()} is 0 (empty when it is not). */
     public String cudaUnavailableReason() {
         return cudaDeviceCount() > 0 ? "" : Engines.available(this).cudaUnavailableReason();

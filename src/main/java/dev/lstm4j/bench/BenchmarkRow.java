@@ -42,6 +42,22 @@ public record BenchmarkRow(String name, LstmConfig config, int batch, int seqLen
         }
     }
 
+    /**
+     * Floating-point operations of one forward pass: the GEMMs (input projection, recurrent product and
+     * projection, 2 flops per multiply-add), which are all but a few percent of the work.
+     */
+    public double flops() {
+        double total = 0;
+        int h = config.hiddenSize();
+        int p = config.realHiddenSize();
+        for (int l = 0; l < config.numLayers(); l++) {
+            double perDirection = 2.0 * seqLen * batch * 4 * h * (config.layerInputSize(l) + p)
+                    + (config.projSize() > 0 ? 2.0 * seqLen * batch * h * p : 0);
+            total += config.numDirections() * perDirection;
+        }
+        return total;
+    }
+
     private static BenchmarkRow row(String name, int batch, int seqLen, LstmConfig.Builder config) {
         return new BenchmarkRow(name, config.batchFirst(true).dtype(DType.FLOAT32).build(), batch, seqLen);
     }

@@ -147,8 +147,22 @@ final class BenchCommand {
         // can oversubscribe a small machine, so the timings mean little without these settings.
         out.printf("threads: OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s, OMP_WAIT_POLICY=%s%n%n",
                 envOrUnset("OMP_NUM_THREADS"), envOrUnset("OPENBLAS_NUM_THREADS"), envOrUnset("OMP_WAIT_POLICY"));
-        String format = "%-28s %-9s %-6s %12s %18s %25s%n";
-        out.printf(format, "config", "backend", "device", "median_ms", "ratio_vs_libtorch", "max_abs_diff_vs_libtorch");
+        double peak = Double.NaN;
+        int threads = Runtime.getRuntime().availableProcessors();
+        if (device.isCpu()) {
+            try {
+                peak = Backend.NATIVE.fmaPeakGflops(threads);
+            } catch (IllegalStateException e) {
+                // no native code here: no peak column
+            }
+        }
+        if (!Double.isNaN(peak)) {
+            out.printf(Locale.ROOT, "float32 FMA peak of this machine: %.1f GFLOP/s (%d threads, measured now); "
+                    + "gflops = GEMM flops / median time%n%n", peak, threads);
+        }
+        String format = "%-28s %-9s %-6s %12s %9s %7s %18s %25s%n";
+        out.printf(format, "config", "backend", "device", "median_ms", "gflops", "%peak", "ratio_vs_libtorch",
+                "max_abs_diff_vs_libtorch");
         Map<Backend, String> unavailable = new LinkedHashMap<>();
         List<String> mismatches = new ArrayList<>();
         int measured = 0;
@@ -189,7 +203,10 @@ final class BenchCommand {
                     }
                 }
                 String ms = String.format(Locale.ROOT, "%.4f", m.medianMs());
-                out.printf(format, row.name(), e.getKey(), device, ms, ratio, diff);
+                double gflops = row.flops() / (m.medianMs() * 1e6);
+                out.printf(format, row.name(), e.getKey(), device, ms, String.format(Locale.ROOT, "%.1f", gflops),
+                        Double.isNaN(peak) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * gflops / peak), ratio,
+                        diff);
                 if (csvOut != null) {
                     writeCsv(csvOut, String.join(",", row.name(), e.getKey().name(), device.toString(), ms, ratio));
                 }

@@ -24,6 +24,11 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
     }
 
     @Override
+    public double fmaPeakGflops(int threads) {
+        return NativeLstm.fma_peak_gflops(threads);
+    }
+
+    @Override
     public int cudaDeviceCount() {
         return NativeLstm.cuda_device_count();
     }

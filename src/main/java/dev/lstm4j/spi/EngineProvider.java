@@ -30,6 +30,14 @@ public interface EngineProvider {
         return 0;
     }
 
+    /**
+     * The machine's float32 FMA peak with {@code threads} threads, measured by this backend's code, in
+     * GFLOP/s; {@code NaN} (the default) if it has no probe.
+     */
+    default double fmaPeakGflops(int threads) {
+        return Double.NaN;
+    }
+
     /** Why this backend cannot run on CUDA here, for messages; the default says it is CPU-only. */
     default String cudaUnavailableReason() {
         return "this backend runs on cpu only";

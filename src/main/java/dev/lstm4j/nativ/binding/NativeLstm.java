@@ -36,6 +36,9 @@ public class NativeLstm extends Pointer {
 
     public native void prepare();
 
+    /** This machine's float32 FMA peak with {@code threads} threads, measured, in GFLOP/s. */
+    public static native double fma_peak_gflops(int threads);
+
     /** Number of CUDA devices usable here; 0 without a CUDA LibTorch, driver or GPU. */
     public static native int cuda_device_count();
 
