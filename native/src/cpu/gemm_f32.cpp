@@ -1,5 +1,6 @@
 #include "cpu/gemm_f32.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -46,17 +47,23 @@ Probe pick_probe() {
 
 double fma_peak_gflops(int threads) {
   const Probe probe = pick_probe();
-  probe(200000, 1.0f);  // wake the cores up to their clock
-  constexpr int64_t kIterations = 4000000;
-  std::atomic<int64_t> flops{0};
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] { flops += probe(kIterations, 1.0f + static_cast<float>(t)); });
+  probe(2000000, 1.0f);  // wake the core up to its clock
+  constexpr int64_t kIterations = 8000000;
+  double best = 0;
+  // The best of three: a shared machine's other tenants can only make a run slower.
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<int64_t> flops{0};
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] { flops += probe(kIterations, 1.0f + static_cast<float>(t)); });
+    }
+    for (std::thread& th : pool) th.join();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, static_cast<double>(flops.load()) / seconds / 1e9);
   }
-  for (std::thread& th : pool) th.join();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return static_cast<double>(flops.load()) / seconds / 1e9;
+  return best;
 }
 
 void gemm_f32(int64_t rows, int64_t k, const float* x, int64_t x_stride, const float* wt,

@@ -3,6 +3,7 @@ package dev.lstm4j.cli;
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;
 import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
@@ -76,6 +77,7 @@ final class BenchCommand {
         List<BenchmarkRow> rows = BenchmarkRow.all();
         Set<Backend> backends = EnumSet.allOf(Backend.class);
         Device device = Device.cpu();
+        boolean peers = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -90,6 +92,9 @@ final class BenchCommand {
                     break;
                 case "--backends":
                     backends = parseBackends(value(args, i++));
+                    break;
+                case "--peers":
+                    peers = true;
                     break;
                 case "--device":
                     try {
@@ -117,7 +122,7 @@ final class BenchCommand {
             }
         }
         try {
-            return runGrid(rows, backends, device, budget, csvOut);
+            return runGrid(rows, backends, device, budget, csvOut, peers);
         } catch (UncheckedIOException e) {
             err.println("lstm4j bench: cannot write CSV file " + csv + ": " + e.getCause());
             return 2;
@@ -133,7 +138,18 @@ final class BenchCommand {
     }
 
     private int runGrid(List<BenchmarkRow> rows, Set<Backend> backends, Device device, Budget budget,
-            BufferedWriter csvOut) {
+            BufferedWriter csvOut, boolean peers) {
+        Path peerDir = null;
+        if (peers) {
+            try {
+                peerDir = Files.createTempDirectory("lstm4j-peers");
+            } catch (IOException e) {
+                err.println("lstm4j bench: cannot create a folder for the peers: " + e);
+                return 2;
+            }
+        }
+        Map<String, Double> libtorchMs = new LinkedHashMap<>();
+        Map<String, Double> nativeMs = new LinkedHashMap<>();
         out.printf("lstm4j bench: JVM %s (%s), %d available processors; ratios are time / LIBTORCH time in this "
                 + "run: < 1 is faster%n", Runtime.version(), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors());
@@ -190,6 +206,16 @@ final class BenchCommand {
                 models.values().forEach(Lstm::close);
             }
             Measurement ref = results.get(Backend.LIBTORCH);
+            if (ref != null) {
+                libtorchMs.put(row.name(), ref.medianMs());
+            }
+            if (results.containsKey(Backend.NATIVE)) {
+                nativeMs.put(row.name(), results.get(Backend.NATIVE).medianMs());
+            }
+            if (peerDir != null) {
+                Measurement anyRef = ref != null ? ref : results.values().stream().findFirst().orElse(null);
+                writePeerRow(peerDir, row, weights, input, anyRef == null ? null : anyRef.result(), budget);
+            }
             for (Map.Entry<Backend, Measurement> e : results.entrySet()) {
                 Measurement m = e.getValue();
                 String ratio = ref == null ? "n/a" : String.format(Locale.ROOT, "%.3f", m.medianMs() / ref.medianMs());
@@ -212,6 +238,9 @@ final class BenchCommand {
                 }
                 measured++;
             }
+        }
+        if (peerDir != null) {
+            runPeers(peerDir, rows, format, peak, libtorchMs, nativeMs, csvOut);
         }
         unavailable.forEach((b, why) -> out.println("not available: " + b + ": " + why));
         out.printf("%nmax_abs_diff_vs_libtorch: largest |difference| over output, h_n and c_n; tolerance %.0e%n",
@@ -298,6 +327,100 @@ final class BenchCommand {
             }
         }
         return true;
+    }
+
+    /** The row's sizes, weights, input and reference output as the DJL peer reads them (raw float32). */
+    private static void writePeerRow(Path dir, BenchmarkRow row, StateDict weights, Tensor input, LstmOutput ref,
+            Budget budget) {
+        try {
+            LstmConfig c = row.config();
+            String props = String.join("\n", "input_size=" + c.inputSize(), "hidden_size=" + c.hiddenSize(),
+                    "num_layers=" + c.numLayers(), "bidirectional=" + c.bidirectional(), "proj_size=" + c.projSize(),
+                    "batch=" + row.batch(), "seq_len=" + row.seqLen(), "min_nanos=" + budget.minNanos(),
+                    "min_calls=" + budget.minCalls(), "max_calls=" + budget.maxCalls()) + "\n";
+            Files.writeString(dir.resolve(row.name() + ".properties"), props);
+            writeRaw(dir.resolve(row.name() + ".input"), input);
+            for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
+                writeRaw(dir.resolve(row.name() + "." + e.getKey()), e.getValue());
+            }
+            if (ref != null) {
+                writeRaw(dir.resolve(row.name() + ".reference"), ref.output());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeRaw(Path file, Tensor t) throws IOException {
+        float[] f = t.floatData();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * f.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(f);
+        Files.write(file, b.array());
+    }
+
+    /**
+     * Runs the DJL peer in its own JVM (two LibTorch versions must never share a process) on the rows
+     * written before, after lstm4j's own timings, and adds its lines to the table and the CSV.
+     */
+    private void runPeers(Path dir, List<BenchmarkRow> rows, String format, double peak, Map<String, Double> libtorchMs,
+            Map<String, Double> nativeMs, BufferedWriter csvOut) {
+        String cp = System.getProperty("lstm4j.peers.djl.classpath",
+                "peers/djl/target/classes" + java.io.File.pathSeparator + "peers/djl/target/lib/*");
+        if (!Files.isDirectory(Path.of(cp.split(java.io.File.pathSeparator)[0]))) {
+            out.println("not available: DJL: the peer is not built (./lstm4j bench --peers builds peers/djl with Maven)");
+            return;
+        }
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", cp, "dev.lstm4j.peers.DjlPeer", dir.toString()));
+        rows.forEach(r -> cmd.add(r.name()));
+        out.printf("%npeer DJL %s (ai.djl.pytorch 0.35.1, PyTorch 2.7.1 CPU), in its own JVM after the rows above; "
+                + "same weights and input:%n", "0.35.1");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            p.waitFor();
+            Map<String, BenchmarkRow> byName = new LinkedHashMap<>();
+            rows.forEach(r -> byName.put(r.name(), r));
+            boolean any = false;
+            for (String line : output.lines().toList()) {
+                if (!line.startsWith("peer DJL ")) {
+                    continue;
+                }
+                any = true;
+                String[] f = line.split(" ", 5);
+                String name = f[2];
+                BenchmarkRow row = byName.get(name);
+                if (f[3].equals("median_ms")) {
+                    String[] g = line.split(" ");
+                    double ms = Double.parseDouble(g[4]);
+                    Double lt = libtorchMs.get(name);
+                    String ratio = lt == null ? "n/a" : String.format(Locale.ROOT, "%.3f", ms / lt);
+                    double gflops = row.flops() / (ms * 1e6);
+                    out.printf(format, name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms),
+                            String.format(Locale.ROOT, "%.1f", gflops),
+                            Double.isNaN(peak) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * gflops / peak), ratio,
+                            g.length > 6 ? g[6] : "n/a");
+                    Double nat = nativeMs.get(name);
+                    if (nat != null) {
+                        out.printf(Locale.ROOT, "%-28s NATIVE / DJL = %.3f%n", "", nat / ms);
+                    }
+                    if (csvOut != null) {
+                        writeCsv(csvOut, String.join(",", name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms),
+                                ratio));
+                    }
+                } else {
+                    out.printf("%-28s DJL       %s%n", name, line.substring(("peer DJL " + name + " ").length()));
+                }
+            }
+            if (!any) {
+                out.println("not available: DJL: the peer printed no result: "
+                        + output.lines().reduce((a, b) -> b).orElse("(nothing)"));
+            }
+        } catch (IOException e) {
+            out.println("not available: DJL: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static long min(long[] a) {
