@@ -109,6 +109,23 @@ struct StepLayout {
   }
 };
 
+// Scratch buffers of one forward pass, kept between calls and grown on demand.
+struct Workspace {
+  enum Slot { kGx, kGh, kC, kHFull, kY0, kY1, kSlots };
+  Tensor buf[kSlots];
+  int64_t bytes[kSlots] = {};
+
+  template <typename T>
+  T* get(Slot slot, int64_t numel, Dtype dtype) {
+    const int64_t need = numel * static_cast<int64_t>(sizeof(T));
+    if (bytes[slot] < need) {
+      buf[slot] = Tensor::empty({numel}, dtype, Device{});
+      bytes[slot] = need;
+    }
+    return buf[slot].data<T>();
+  }
+};
+
 struct Lstm::Impl {
   int64_t input_size, hidden_size, num_layers, proj_size, num_directions;
   bool bias;
@@ -137,6 +154,10 @@ struct Lstm::Impl {
   int64_t ld_ih = 0, ld_hh = 0, ld_hr = 0;
   // Threads that split each step (float32 CPU team scan); started on first use.
   std::unique_ptr<cpu::Team> team;
+  // Workspaces of finished calls; a call takes one (or makes one) and gives it back, so concurrent
+  // calls never share scratch memory.
+  std::mutex workspace_mutex;
+  std::vector<std::unique_ptr<Workspace>> workspaces;
   std::vector<Layer> layers;
   bool prepared = false;
   int32_t cpu_algorithm = 0;
@@ -187,6 +208,30 @@ struct Lstm::Impl {
   template <typename T>
   void forward_device(const T* input, int64_t T_, int64_t B, bool batch_first, const T* h0,
                       const T* c0, T* output, T* h_n, T* c_n);
+};
+
+// Takes a workspace from the model's pool for the length of one call.
+class WorkspaceLease {
+ public:
+  explicit WorkspaceLease(Lstm::Impl& m) : m_(m) {
+    std::lock_guard<std::mutex> lock(m_.workspace_mutex);
+    if (!m_.workspaces.empty()) {
+      ws_ = std::move(m_.workspaces.back());
+      m_.workspaces.pop_back();
+    }
+    if (!ws_) ws_ = std::make_unique<Workspace>();
+  }
+  ~WorkspaceLease() {
+    std::lock_guard<std::mutex> lock(m_.workspace_mutex);
+    m_.workspaces.push_back(std::move(ws_));
+  }
+  WorkspaceLease(const WorkspaceLease&) = delete;
+  WorkspaceLease& operator=(const WorkspaceLease&) = delete;
+  Workspace* operator->() { return ws_.get(); }
+
+ private:
+  Lstm::Impl& m_;
+  std::unique_ptr<Workspace> ws_;
 };
 
 Lstm::Lstm(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
@@ -539,26 +584,21 @@ void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0
   const Device host{};
   const int team_size = team->size();
 
-  Tensor gx = Tensor::empty({rows, D * G}, dtype, host);
-  Tensor gh = Tensor::empty({B, G}, dtype, host);
-  Tensor h_full;
-  if (proj_size > 0) h_full = Tensor::empty({B, H}, dtype, host);
-  Tensor c = Tensor::empty({B, H}, dtype, host);
-  Tensor y_buf[2];
-  if (num_layers > 1) {
-    y_buf[0] = Tensor::empty({rows, D * Pn}, dtype, host);
-    if (num_layers > 2) y_buf[1] = Tensor::empty({rows, D * Pn}, dtype, host);
-  }
-  T* gx_p = gx.data<T>();
-  T* gh_p = gh.data<T>();
-  T* c_p = c.data<T>();
-  T* h_full_p = proj_size > 0 ? h_full.data<T>() : nullptr;
+  // Scratch memory reused across calls: fresh buffers of this size cost page faults on every call
+  // (measured 14 ms of the 36 ms input GEMM of a B=64, T=128, H=256 layer).
+  WorkspaceLease ws(*this);
+  T* gx_p = ws->get<T>(Workspace::kGx, rows * D * G, dtype);
+  T* gh_p = ws->get<T>(Workspace::kGh, B * G, dtype);
+  T* c_p = ws->get<T>(Workspace::kC, B * H, dtype);
+  T* h_full_p = proj_size > 0 ? ws->get<T>(Workspace::kHFull, B * H, dtype) : nullptr;
+  T* y_p[2] = {num_layers > 1 ? ws->get<T>(Workspace::kY0, rows * D * Pn, dtype) : nullptr,
+               num_layers > 2 ? ws->get<T>(Workspace::kY1, rows * D * Pn, dtype) : nullptr};
 
   const T* layer_in = input;
   for (int64_t l = 0; l < num_layers; ++l) {
     const Layer& layer = layers[static_cast<size_t>(l)];
     const int64_t in = layer_input(l);
-    T* y = l == num_layers - 1 ? output : y_buf[l % 2].data<T>();
+    T* y = l == num_layers - 1 ? output : y_p[l % 2];
     const int64_t y_cols = D * Pn;
     {
       const T* w = layer.w_ih_p.data<T>();

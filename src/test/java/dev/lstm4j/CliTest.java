@@ -68,15 +68,15 @@ class CliTest {
         assertTrue(r.err().contains("backend: expected one of"), r.err());
     }
 
+    /** Without CUDA, cuda:0 exits 2 saying CUDA is not available; with CUDA, a missing index does. */
     @Test
-    void verifyOnCudaWithoutCudaExitsTwoSayingSo() throws Exception {
-        if (Backend.NATIVE.cudaDeviceCount() > 0) {
-            return; // a CUDA machine: scripts/gpu-check.sh runs the cases there
-        }
+    void verifyOnAnUnusableCudaDeviceExitsTwoSayingWhy() throws Exception {
+        int count = Backend.NATIVE.cudaDeviceCount();
         Path good = TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
-        TestSupport.CliRun r = run("verify", "--device", "cuda:0", good.toString());
+        TestSupport.CliRun r = run("verify", "--device", "cuda:" + count, good.toString());
         assertEquals(2, r.code(), r.out() + r.err());
-        assertTrue(r.err().contains("cuda:0 cannot be used: CUDA is not available: "), r.err());
+        assertTrue(r.err().contains(count == 0 ? "cuda:0 cannot be used: CUDA is not available: "
+                : "cuda:" + count + " does not exist"), r.err());
     }
 
     /**
