@@ -6,7 +6,7 @@ import dev.lstm4j.golden.GoldenCase;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  * everywhere. {@code scripts/gpu-check.sh} runs the same cases from the command line.
  */
 class CudaParityTest {
-    @BeforeAll
-    static void needsCuda() {
+    @BeforeEach
+    void needsCuda() {
         int count = Backend.NATIVE.cudaDeviceCount();
         Assumptions.assumeTrue(count > 0, () -> "no CUDA device here: " + Backend.NATIVE.cudaUnavailableReason());
     }
