@@ -687,6 +687,17 @@ void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0
   }
 }
 
+namespace {
+// dst <- the host states at src (D * L, B, F), or zeros when src is null.
+template <typename T>
+void upload_states(Tensor& dst, const T* src, int64_t states, int64_t batch, int64_t features) {
+  std::vector<T> zeros;
+  if (src == nullptr) zeros.assign(static_cast<size_t>(states * batch * features), T(0));
+  dst.copy_from(Tensor::from_blob(const_cast<T*>(src != nullptr ? src : zeros.data()),
+                                  {states, batch, features}, dtype_of<T>(), Device{}));
+}
+}  // namespace
+
 // The device scan: the path every forward on CUDA takes, written with LibTorch operations only
 // (device::Ops), and runnable on the CPU too (cpu algorithm 4), where the tests check it on every
 // golden case. Inputs are copied to the device once, the layer x direction x time loop runs there
@@ -717,14 +728,8 @@ void Lstm::Impl::forward_device(const T* input, int64_t T_, int64_t B, bool batc
   x.copy_from(host_tm(input, I));
   Tensor h_state = Tensor::empty({states, B, Pn}, dtype, device);
   Tensor c_state = Tensor::empty({states, B, H}, dtype, device);
-  auto upload_or_zero = [&](Tensor& dst, const T* src, int64_t F) {
-    std::vector<T> zeros;
-    if (src == nullptr) zeros.assign(static_cast<size_t>(states * B * F), T(0));
-    dst.copy_from(Tensor::from_blob(const_cast<T*>(src != nullptr ? src : zeros.data()),
-                                    {states, B, F}, hd, host));
-  };
-  upload_or_zero(h_state, h0, Pn);
-  upload_or_zero(c_state, c0, H);
+  upload_states(h_state, h0, states, B, Pn);
+  upload_states(c_state, c0, states, B, H);
   Tensor y_buf[2];
   y_buf[0] = Tensor::empty({T_, B, y_cols}, dtype, device);
   if (num_layers > 1) y_buf[1] = Tensor::empty({T_, B, y_cols}, dtype, device);
@@ -885,14 +890,8 @@ void Lstm::Impl::forward_device_packed(const T* data, const StepLayout& lay, con
   x.copy_from(Tensor::from_blob(const_cast<T*>(data), {rows, I}, hd, host));
   Tensor h_state = Tensor::empty({states, B, Pn}, dtype, device);
   Tensor c_state = Tensor::empty({states, B, H}, dtype, device);
-  auto upload_or_zero = [&](Tensor& dst, const T* src, int64_t F) {
-    std::vector<T> zeros;
-    if (src == nullptr) zeros.assign(static_cast<size_t>(states * B * F), T(0));
-    dst.copy_from(Tensor::from_blob(const_cast<T*>(src != nullptr ? src : zeros.data()),
-                                    {states, B, F}, hd, host));
-  };
-  upload_or_zero(h_state, h0, Pn);
-  upload_or_zero(c_state, c0, H);
+  upload_states(h_state, h0, states, B, Pn);
+  upload_states(c_state, c0, states, B, H);
   Tensor y_buf[2];
   y_buf[0] = Tensor::empty({rows, y_cols}, dtype, device);
   if (num_layers > 1) y_buf[1] = Tensor::empty({rows, y_cols}, dtype, device);

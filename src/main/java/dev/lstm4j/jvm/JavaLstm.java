@@ -260,19 +260,7 @@ final class JavaLstm<A> {
         }
         final int rows = off[T];
 
-        Workspace<A> ws = workspace.get();
-        ws.gx = ensure(ws.gx, rows * D * G);
-        ws.gh = ensure(ws.gh, B * G);
-        ws.c = ensure(ws.c, B * H);
-        if (proj > 0) {
-            ws.hFull = ensure(ws.hFull, B * H);
-        }
-        if (layers > 1) {
-            ws.y0 = ensure(ws.y0, rows * yCols);
-        }
-        if (layers > 2) {
-            ws.y1 = ensure(ws.y1, rows * yCols);
-        }
+        Workspace<A> ws = workspace(rows, B);
         A gx = ws.gx;
         A gh = ws.gh;
         A c = ws.c;
@@ -334,6 +322,27 @@ final class JavaLstm<A> {
         }
     }
 
+    /** This thread's scratch memory, grown to a pass over {@code rows} rows of a batch of {@code batch}. */
+    private Workspace<A> workspace(int rows, int batch) {
+        int g = 4 * hidden;
+        int yCols = dirs * hOut;
+        Workspace<A> ws = workspace.get();
+        ws.gx = ensure(ws.gx, rows * dirs * g);
+        ws.gh = ensure(ws.gh, batch * g);
+        ws.c = ensure(ws.c, batch * hidden);
+        if (proj > 0) {
+            ws.hFull = ensure(ws.hFull, batch * hidden);
+        }
+        if (layers > 1) {
+            ws.y0 = ensure(ws.y0, rows * yCols);
+        }
+        if (layers > 2) {
+            ws.y1 = ensure(ws.y1, rows * yCols);
+        }
+        ws.step.m = this;
+        return ws;
+    }
+
     private A ensure(A a, int n) {
         return a != null && ar.length(a) >= n ? a : ar.alloc(n);
     }
@@ -352,19 +361,7 @@ final class JavaLstm<A> {
         final int bRows = batchFirst ? T : 1;
         final int yCols = D * P;
 
-        Workspace<A> ws = workspace.get();
-        ws.gx = ensure(ws.gx, rows * D * G);
-        ws.gh = ensure(ws.gh, B * G);
-        ws.c = ensure(ws.c, B * H);
-        if (proj > 0) {
-            ws.hFull = ensure(ws.hFull, B * H);
-        }
-        if (layers > 1) {
-            ws.y0 = ensure(ws.y0, rows * yCols);
-        }
-        if (layers > 2) {
-            ws.y1 = ensure(ws.y1, rows * yCols);
-        }
+        Workspace<A> ws = workspace(rows, B);
         A gx = ws.gx;
         A gh = ws.gh;
         Step<A> step = ws.step;
