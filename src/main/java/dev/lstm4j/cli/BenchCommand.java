@@ -36,6 +36,8 @@ import java.util.Set;
 final class BenchCommand {
     /** Largest float32 difference to LIBTORCH accepted; far above rounding, far below a wrong result. */
     static final double TOLERANCE = 1e-4;
+    /** Untimed pause before each block of calls; see {@link #settle()}. */
+    static final long SETTLE_MILLIS = 30;
     static final String CSV_HEADER = "config,backend,device,median_ms,ratio_vs_libtorch";
 
     /**
@@ -293,7 +295,11 @@ final class BenchCommand {
         }
         int[] block = new int[k];
         for (int i = 0; i < k; i++) {
-            block[i] = (int) Math.max(1, Math.min(budget.maxCalls() / 4, budget.blockNanos() / Math.max(1, last[i])));
+            // At least ~blockNanos, and at least 3 calls while 3 calls take under 2 s: the first call of a
+            // block may follow another backend's spinning threads, and the median must not see it.
+            long t = Math.max(1, last[i]);
+            long calls = Math.max(budget.blockNanos() / t, 3 * t <= 2_000_000_000L ? 3 : 1);
+            block[i] = (int) Math.max(1, Math.min(budget.maxCalls() / 4, calls));
         }
         long[] spent = new long[k];
         int[] calls = new int[k];
@@ -302,6 +308,7 @@ final class BenchCommand {
             for (int j = 0; j < k; j++) {
                 int i = (j + round) % k;
                 Lstm model = models.get(order.get(i));
+                settle();
                 for (int c = 0; c < block[i] && calls[i] < budget.maxCalls(); c++) {
                     long t0 = System.nanoTime();
                     model.forward(input);
@@ -318,6 +325,19 @@ final class BenchCommand {
             results.put(order.get(i), new Measurement(median, first.get(order.get(i))));
         }
         return results;
+    }
+
+    /**
+     * A pause before each block, untimed, so that threads the previous backend left spinning (GNU
+     * OpenMP's workers spin for milliseconds after each LibTorch call) have gone to sleep and every
+     * backend starts its block on an idle machine, as a peer in its own process does.
+     */
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static boolean done(int[] calls, long[] spent, Budget budget) {
