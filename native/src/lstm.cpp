@@ -197,6 +197,7 @@ struct Lstm::Impl {
   template <typename T>
   void forward_team(const T* input, const StepLayout& layout, const T* h0, const T* c0, T* output,
                     T* h_n, T* c_n);
+  Tensor scan_device(AtenTensorHandle x, int64_t T_, int64_t B, Tensor& h_state, Tensor& c_state);
   template <typename T>
   void forward_device_packed(const T* data, const StepLayout& layout, const T* h0, const T* c0,
                              T* output, T* h_n, T* c_n);
@@ -714,11 +715,10 @@ void Lstm::Impl::forward_device(const T* input, int64_t T_, int64_t B, bool batc
   LSTM4J_CHECK(T_ > 0, "seq_len must be positive, got " + std::to_string(T_));
   LSTM4J_CHECK(B > 0, "batch must be positive, got " + std::to_string(B));
   LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
-  const device::Ops& ops = device::ops_for(device);
   const Device host{};
   const Dtype hd = dtype_of<T>();
-  const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H, I = input_size;
-  const int64_t rows = T_ * B, y_cols = D * Pn, states = num_layers * D;
+  const int64_t H = hidden_size, Pn = P(), D = num_directions, I = input_size;
+  const int64_t y_cols = D * Pn, states = num_layers * D;
   // Host (B, T, F) seen as time-major (T, B, F).
   auto host_tm = [&](const T* p, int64_t F) {
     return batch_first ? Tensor::from_blob(const_cast<T*>(p), {T_, B, F}, {F, T_ * F, 1}, hd, host)
@@ -730,23 +730,39 @@ void Lstm::Impl::forward_device(const T* input, int64_t T_, int64_t B, bool batc
   Tensor c_state = Tensor::empty({states, B, H}, dtype, device);
   upload_states(h_state, h0, states, B, Pn);
   upload_states(c_state, c0, states, B, H);
+  Tensor y = scan_device(x.get(), T_, B, h_state, c_state);
+  host_tm(output, y_cols).copy_from(y);
+  if (h_n != nullptr) {
+    Tensor::from_blob(h_n, {states, B, Pn}, hd, host).copy_from(h_state);
+  }
+  if (c_n != nullptr) {
+    Tensor::from_blob(c_n, {states, B, H}, hd, host).copy_from(c_state);
+  }
+}
+
+// The device scan's loop: x is (T, B, I) time-major and contiguous on the device; h_state and
+// c_state hold (h0, c0) on entry and (h_n, c_n) on return. Returns the output, (T, B, D * P).
+Tensor Lstm::Impl::scan_device(AtenTensorHandle x, int64_t T_, int64_t B, Tensor& h_state,
+                               Tensor& c_state) {
+  const device::Ops& ops = device::ops_for(device);
+  const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H, I = input_size;
+  const int64_t rows = T_ * B, y_cols = D * Pn;
   Tensor y_buf[2];
   y_buf[0] = Tensor::empty({T_, B, y_cols}, dtype, device);
   if (num_layers > 1) y_buf[1] = Tensor::empty({T_, B, y_cols}, dtype, device);
   Tensor gx = Tensor::empty({rows, G}, dtype, device);
   Tensor gh = Tensor::empty({B, G}, dtype, device);
-
-  const Tensor* layer_in = &x;
-  int64_t in = I;
+  void* x_data = nullptr;
+  check(aoti_torch_get_data_ptr(x, &x_data), "aoti_torch_get_data_ptr");
+  Tensor layer_in = Tensor::from_blob(x_data, {rows, I}, dtype, device);  // (rows, features)
   Tensor* y = nullptr;
   for (int64_t l = 0; l < num_layers; ++l) {
     const Layer& layer = layers[static_cast<size_t>(l)];
     y = &y_buf[l % 2];
-    Tensor x2 = layer_in->view(0, {rows, in}, {in, 1}, dtype, device);
     for (int64_t d = 0; d < D; ++d) {
       const int64_t state = l * D + d;
-      check(ops.addmm_out(gx.get(), layer.b_dir[d].get(), x2.get(), layer.w_ih_dir_t[d].get(), 1.0,
-                          1.0),
+      check(ops.addmm_out(gx.get(), layer.b_dir[d].get(), layer_in.get(),
+                          layer.w_ih_dir_t[d].get(), 1.0, 1.0),
             "addmm_out (input projection)");
       Tensor h = h_state.view(state * B * Pn, {B, Pn}, {Pn, 1}, dtype, device);
       Tensor c = c_state.view(state * B * H, {B, H}, {H, 1}, dtype, device);
@@ -773,16 +789,9 @@ void Lstm::Impl::forward_device(const T* input, int64_t T_, int64_t B, bool batc
       h_state.view(state * B * Pn, {B, Pn}, {Pn, 1}, dtype, device).copy_from(h);
       c_state.view(state * B * H, {B, H}, {H, 1}, dtype, device).copy_from(c_owned);
     }
-    layer_in = y;
-    in = y_cols;
+    layer_in = y->view(0, {rows, y_cols}, {y_cols, 1}, dtype, device);
   }
-  host_tm(output, y_cols).copy_from(*y);
-  if (h_n != nullptr) {
-    Tensor::from_blob(h_n, {states, B, Pn}, hd, host).copy_from(h_state);
-  }
-  if (c_n != nullptr) {
-    Tensor::from_blob(c_n, {states, B, H}, hd, host).copy_from(c_state);
-  }
+  return std::move(*y);
 }
 
 void Lstm::Impl::forward_onednn(const float* input, int64_t T_, int64_t B, bool batch_first,
