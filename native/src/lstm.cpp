@@ -957,6 +957,113 @@ void Lstm::forward_packed(const double* data, const int64_t* batch_sizes, int64_
   impl_->forward_packed<double>(data, batch_sizes, steps, h0, c0, output, h_n, c_n);
 }
 
+namespace {
+// The sizes of a caller's tensor, checked for dtype, device and contiguity; names it in errors.
+std::vector<int64_t> checked_sizes(AtenTensorHandle t, const char* name, Dtype dtype, Device device) {
+  LSTM4J_CHECK(t != nullptr, std::string(name) + " is null");
+  int64_t dim = 0;
+  int64_t* sizes = nullptr;
+  int32_t dt = 0, dev_type = 0, dev_index = 0;
+  bool contiguous = false;
+  check(aoti_torch_get_dim(t, &dim), "aoti_torch_get_dim");
+  check(aoti_torch_get_sizes(t, &sizes), "aoti_torch_get_sizes");
+  check(aoti_torch_get_dtype(t, &dt), "aoti_torch_get_dtype");
+  check(aoti_torch_get_device_type(t, &dev_type), "aoti_torch_get_device_type");
+  check(aoti_torch_get_device_index(t, &dev_index), "aoti_torch_get_device_index");
+  check(aoti_torch_is_contiguous(t, &contiguous), "aoti_torch_is_contiguous");
+  LSTM4J_CHECK(dt == torch_dtype(dtype), std::string(name) + ": expected dtype " + dtype_name(dtype));
+  const bool same_device = dev_type == torch_device_type(device.type) &&
+                           (device.is_cpu() || dev_index == device.index);
+  LSTM4J_CHECK(same_device, std::string(name) + ": expected a tensor on " + device.str());
+  LSTM4J_CHECK(contiguous, std::string(name) + ": expected a contiguous tensor");
+  return std::vector<int64_t>(sizes, sizes + dim);
+}
+
+std::string shape_str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+}  // namespace
+
+void Lstm::forward_tensors(AtenTensorHandle input, bool batch_first, AtenTensorHandle h0,
+                           AtenTensorHandle c0, AtenTensorHandle* output, AtenTensorHandle* h_n,
+                           AtenTensorHandle* c_n) {
+  prepare();
+  Impl& m = *impl_;
+  LSTM4J_CHECK(output != nullptr && h_n != nullptr && c_n != nullptr, "result slots must not be null");
+  const std::vector<int64_t> in = checked_sizes(input, "input", m.dtype, m.device);
+  LSTM4J_CHECK(in.size() == 3 && in[2] == m.input_size,
+               "input: expected (seq_len, batch, " + std::to_string(m.input_size) +
+                   ") or its batch_first form, got " + shape_str(in));
+  const int64_t T_ = batch_first ? in[1] : in[0], B = batch_first ? in[0] : in[1];
+  LSTM4J_CHECK(T_ > 0 && B > 0, "input: expected a non-empty sequence and batch, got " + shape_str(in));
+  const int64_t H = m.hidden_size, Pn = m.P(), D = m.num_directions, states = m.num_layers * D;
+  LSTM4J_CHECK((h0 == nullptr) == (c0 == nullptr), "(h0, c0): pass both or neither");
+  if (h0 != nullptr) {
+    const std::vector<int64_t> hs = checked_sizes(h0, "h0", m.dtype, m.device);
+    const std::vector<int64_t> cs = checked_sizes(c0, "c0", m.dtype, m.device);
+    LSTM4J_CHECK(hs == std::vector<int64_t>({states, B, Pn}),
+                 "h0: expected shape " + shape_str({states, B, Pn}) + ", got " + shape_str(hs));
+    LSTM4J_CHECK(cs == std::vector<int64_t>({states, B, H}),
+                 "c0: expected shape " + shape_str({states, B, H}) + ", got " + shape_str(cs));
+  }
+  auto data = [](AtenTensorHandle t) {
+    void* p = nullptr;
+    if (t != nullptr) check(aoti_torch_get_data_ptr(t, &p), "aoti_torch_get_data_ptr");
+    return p;
+  };
+  const std::vector<int64_t> out_sizes =
+      batch_first ? std::vector<int64_t>{B, T_, D * Pn} : std::vector<int64_t>{T_, B, D * Pn};
+  Tensor out = Tensor::empty(out_sizes, m.dtype, m.device);
+  Tensor hn = Tensor::empty({states, B, Pn}, m.dtype, m.device);
+  Tensor cn = Tensor::empty({states, B, H}, m.dtype, m.device);
+  if (m.device.is_cpu()) {
+    // CPU tensors are host memory: the usual paths run on their data in place.
+    if (m.dtype == Dtype::kFloat64) {
+      forward(static_cast<const double*>(data(input)), T_, B, batch_first,
+              static_cast<const double*>(data(h0)), static_cast<const double*>(data(c0)),
+              out.data<double>(), hn.data<double>(), cn.data<double>());
+    } else {
+      forward(static_cast<const float*>(data(input)), T_, B, batch_first,
+              static_cast<const float*>(data(h0)), static_cast<const float*>(data(c0)),
+              out.data<float>(), hn.data<float>(), cn.data<float>());
+    }
+  } else {
+    // On the device: a time-major copy of a batch_first input, the states copied (the scan
+    // advances them in place), the output written back in the caller's layout.
+    Tensor x_tm;
+    AtenTensorHandle x = input;
+    if (batch_first) {
+      x_tm = Tensor::empty({T_, B, m.input_size}, m.dtype, m.device);
+      x_tm.copy_from(Tensor::from_blob(data(input), {T_, B, m.input_size},
+                                       {m.input_size, T_ * m.input_size, 1}, m.dtype, m.device));
+      x = x_tm.get();
+    }
+    if (h0 != nullptr) {
+      hn.copy_from(Tensor::from_blob(data(h0), {states, B, Pn}, m.dtype, m.device));
+      cn.copy_from(Tensor::from_blob(data(c0), {states, B, H}, m.dtype, m.device));
+    } else {
+      upload_states<float>(hn, nullptr, states, B, Pn);
+      upload_states<float>(cn, nullptr, states, B, H);
+    }
+    Tensor y = m.scan_device(x, T_, B, hn, cn);
+    if (batch_first) {
+      Tensor::from_blob(out.data_ptr(), {T_, B, D * Pn}, {D * Pn, T_ * D * Pn, 1}, m.dtype, m.device)
+          .copy_from(y);
+    } else {
+      out = std::move(y);
+    }
+  }
+  *output = out.release();
+  *h_n = hn.release();
+  *c_n = cn.release();
+}
+
+void Lstm::delete_tensor(AtenTensorHandle tensor) {
+  if (tensor != nullptr) aoti_torch_delete_tensor_object(tensor);
+}
+
 int32_t Lstm::cuda_device_count() { return device::cuda_device_count(); }
 double Lstm::fma_peak_gflops(int32_t threads) { return cpu::fma_peak_gflops(threads); }
 std::string Lstm::cuda_unavailable_reason() { return device::cuda_unavailable_reason(); }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "lstm4j/aoti_shim.h"
 #include "lstm4j/error.h"
 
 namespace lstm4j {
@@ -52,6 +53,18 @@ class Lstm {
                const float* h0, const float* c0, float* output, float* h_n, float* c_n);
   void forward(const double* input, int64_t seq_len, int64_t batch, bool batch_first,
                const double* h0, const double* c0, double* output, double* h_n, double* c_n);
+
+  // A forward pass on tensors the caller already holds (AtenTensorHandles, i.e. at::Tensor*, as
+  // the JavaCPP presets' Tensor objects are): no copy to or from host memory. input is (T, B, I),
+  // or (B, T, I) when batch_first; h0 and c0 are (D * num_layers, B, ...) or null for zeros. All must
+  // be contiguous, on the model's device and of its dtype. The results are new tensors on that
+  // device, returned as handles the caller owns.
+  void forward_tensors(AtenTensorHandle input, bool batch_first, AtenTensorHandle h0,
+                       AtenTensorHandle c0, AtenTensorHandle* output, AtenTensorHandle* h_n,
+                       AtenTensorHandle* c_n);
+
+  // Deletes a handle returned by forward_tensors (the tensor lives on while other references do).
+  static void delete_tensor(AtenTensorHandle tensor);
 
   // One forward pass over a packed batch of variable-length sequences (PyTorch's PackedSequence):
   // sequences sorted by length, longest first; step t runs the first batch_sizes[t] of them

@@ -81,6 +81,9 @@ class Tensor {
   // this <- src (same shape; may cross devices).
   void copy_from(const Tensor& src);
 
+  // Gives up ownership: the caller must delete the handle (aoti_torch_delete_tensor_object).
+  AtenTensorHandle release() noexcept { return std::exchange(handle_, nullptr); }
+
   void reset() noexcept {
     if (handle_ != nullptr) {
       aoti_torch_delete_tensor_object(handle_);

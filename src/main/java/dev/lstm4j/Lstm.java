@@ -317,6 +317,20 @@ public final class Lstm implements AutoCloseable {
         }
     }
 
+    /**
+     * A backend-specific extension of this model, as JDBC's {@code unwrap}: for the NATIVE backend,
+     * {@code dev.lstm4j.nativ.TorchTensors} (zero-copy forward passes on LibTorch tensors).
+     *
+     * @throws IllegalArgumentException if this model's backend has no extension of that type
+     */
+    public <T> T unwrap(Class<T> type) {
+        Objects.requireNonNull(type, "type");
+        if (!type.isInstance(engine)) {
+            throw new IllegalArgumentException("type: the " + backend + " backend offers no " + type.getName());
+        }
+        return type.cast(engine);
+    }
+
     /** Frees the weights and any native memory. Idempotent; waits for forward calls in flight. */
     @Override
     public void close() {

@@ -88,7 +88,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
             lstm.close();
             throw e;
         }
-        return new NativeLstmEngine(lstm);
+        return new NativeLstmEngine(lstm, config.batchFirst());
     }
 
     @Override
@@ -153,11 +153,54 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
     }
 
     /** Runs forward passes on a prepared {@link NativeLstm}. */
-    private static final class NativeLstmEngine implements LstmEngine {
+    private static final class NativeLstmEngine implements LstmEngine, TorchTensors {
         private final NativeLstm lstm;
+        private final boolean batchFirst;
+        // Zero-copy calls come through TorchTensors, not through Lstm's own lifecycle: this lock keeps
+        // close() from freeing the model under them.
+        private final java.util.concurrent.locks.ReentrantReadWriteLock lock =
+                new java.util.concurrent.locks.ReentrantReadWriteLock();
+        private boolean closed;
 
-        NativeLstmEngine(NativeLstm lstm) {
+        NativeLstmEngine(NativeLstm lstm, boolean batchFirst) {
             this.lstm = lstm;
+            this.batchFirst = batchFirst;
+        }
+
+        @Override
+        public Output forward(org.bytedeco.pytorch.Tensor input, org.bytedeco.pytorch.Tensor h0,
+                org.bytedeco.pytorch.Tensor c0) {
+            java.util.Objects.requireNonNull(input, "input");
+            long[] out = new long[1];
+            long[] hN = new long[1];
+            long[] cN = new long[1];
+            lock.readLock().lock();
+            try {
+                if (closed) {
+                    throw new IllegalStateException("Lstm is closed");
+                }
+                try {
+                    lstm.forward_tensors(input.address(), batchFirst, h0 == null ? 0 : h0.address(),
+                            c0 == null ? 0 : c0.address(), out, hN, cN);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+            } finally {
+                lock.readLock().unlock();
+            }
+            return new Output(own(out[0]), own(hN[0]), own(cN[0]));
+        }
+
+        /** A presets Tensor owning its own reference to the tensor behind {@code handle}, which is freed. */
+        private static org.bytedeco.pytorch.Tensor own(long handle) {
+            org.bytedeco.javacpp.Pointer at = new org.bytedeco.javacpp.Pointer() {
+                {
+                    address = handle;
+                }
+            };
+            org.bytedeco.pytorch.Tensor owned = new org.bytedeco.pytorch.Tensor(new org.bytedeco.pytorch.Tensor(at));
+            NativeLstm.delete_tensor(handle);
+            return owned;
         }
 
         @Override
@@ -190,7 +233,13 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void close() {
-            lstm.close();
+            lock.writeLock().lock();
+            try {
+                closed = true;
+                lstm.close();
+            } finally {
+                lock.writeLock().unlock();
+            }
         }
     }
 

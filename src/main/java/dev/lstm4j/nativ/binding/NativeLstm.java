@@ -39,6 +39,18 @@ public class NativeLstm extends Pointer {
     /** This machine's float32 FMA peak with {@code threads} threads, measured, in GFLOP/s. */
     public static native double fma_peak_gflops(int threads);
 
+    /**
+     * See lstm.h: a forward on tensors the caller holds, by their addresses (at::Tensor*, as
+     * {@code org.bytedeco.pytorch.Tensor#address()}); the three results are new handles, one per array.
+     */
+    public native void forward_tensors(@Cast("AtenTensorHandle") long input, @Cast("bool") boolean batchFirst,
+            @Cast("AtenTensorHandle") long h0, @Cast("AtenTensorHandle") long c0,
+            @Cast("AtenTensorHandle*") long[] output, @Cast("AtenTensorHandle*") long[] hN,
+            @Cast("AtenTensorHandle*") long[] cN);
+
+    /** Deletes a handle returned by {@link #forward_tensors}. */
+    public static native void delete_tensor(@Cast("AtenTensorHandle") long tensor);
+
     /** Number of CUDA devices usable here; 0 without a CUDA LibTorch, driver or GPU. */
     public static native int cuda_device_count();
 
