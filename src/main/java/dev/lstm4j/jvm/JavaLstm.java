@@ -52,6 +52,22 @@ final class JavaLstm<A> {
         A y0;
         A y1;
         final Step<A> step = new Step<>();
+        int[] row0 = new int[0];
+        int[] n = new int[0];
+
+        int[] row0(int steps) {
+            if (row0.length < steps) {
+                row0 = new int[steps];
+            }
+            return row0;
+        }
+
+        int[] n(int steps) {
+            if (n.length < steps) {
+                n = new int[steps];
+            }
+            return n;
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -247,27 +263,40 @@ final class JavaLstm<A> {
      * sequence joins at its own last step with its initial state.
      */
     void forwardPacked(A data, int[] batchSizes, A h0, A c0, A output, A hN, A cN) {
-        final int T = batchSizes.length;
-        final int B = batchSizes[0];
+        int steps = batchSizes.length;
+        Workspace<A> ws = workspace.get();
+        int[] row0 = ws.row0(steps);
+        int rows = 0;
+        for (int t = 0; t < steps; t++) {
+            row0[t] = rows;
+            rows += batchSizes[t];
+        }
+        scan(data, steps, batchSizes, row0, 1, rows, h0, c0, output, hN, cN);
+    }
+
+    /**
+     * The layer x direction x time scan over any step layout: step t's rows are {@code row0[t] + b *
+     * bStride} for {@code b < n[t]} in the (rows, features) matrices (input, gate pre-activations,
+     * outputs). A padded batch has {@code n[t] = B}; a packed one non-increasing {@code n[t]}, where
+     * the continuing rows of a step come from the previous step's output and the rows that start
+     * there (the reverse direction) from {@code h0}.
+     */
+    private void scan(A input, int steps, int[] n, int[] row0, int bStride, int rows, A h0, A c0, A output, A hN,
+            A cN) {
+        final int T = steps;
+        final int B = n[0];
         final int H = hidden;
         final int P = hOut;
         final int D = dirs;
         final int G = 4 * H;
         final int yCols = D * P;
-        final int[] off = new int[T + 1];
-        for (int t = 0; t < T; t++) {
-            off[t + 1] = off[t] + batchSizes[t];
-        }
-        final int rows = off[T];
-
         Workspace<A> ws = workspace(rows, B);
         A gx = ws.gx;
         A gh = ws.gh;
         A c = ws.c;
         Step<A> step = ws.step;
-        step.m = this;
 
-        A layerIn = data;
+        A layerIn = input;
         int in = inputSize;
         for (int l = 0; l < layers; l++) {
             A y = l == layers - 1 ? output : (l % 2 == 0 ? ws.y0 : ws.y1);
@@ -282,38 +311,42 @@ final class JavaLstm<A> {
                 }
                 for (int s = 0; s < T; s++) {
                     int t = d == 0 ? s : T - 1 - s;
-                    int n = batchSizes[t];
+                    int tPrev = d == 0 ? t - 1 : t + 1;
+                    int rowsNow = n[t];
                     // Sequences still running from the previous step; the others start here.
-                    int cont = s == 0 ? 0 : Math.min(n, batchSizes[d == 0 ? t - 1 : t + 1]);
+                    int cont = s == 0 ? 0 : Math.min(rowsNow, n[tPrev]);
                     if (cont > 0) {
-                        step.product(Step.RECURRENT, y, off[d == 0 ? t - 1 : t + 1] * yCols + d * P, yCols, n, P,
+                        step.product(Step.RECURRENT, y, row0[tPrev] * yCols + d * P, bStride * yCols, rowsNow, P,
                                 wHhT[state], ldHh, G, null, gh, 0, G);
                         step.startingRows(cont, h0, state * B * P + cont * P, P);
                     } else if (h0 != null) {
-                        step.product(Step.RECURRENT, h0, state * B * P, P, n, P, wHhT[state], ldHh, G, null, gh, 0, G);
+                        step.product(Step.RECURRENT, h0, state * B * P, P, rowsNow, P, wHhT[state], ldHh, G, null, gh,
+                                0, G);
                     } else {
                         step.mode = Step.GATES_ONLY;
                     }
-                    int gxOff = off[t] * D * G + d * G;
-                    int yOff = off[t] * yCols + d * P;
+                    int gxOff = row0[t] * D * G + d * G;
+                    int yOff = row0[t] * yCols + d * P;
                     if (proj > 0) {
-                        step.gates(n, gx, gxOff, D * G, gh, c, ws.hFull, 0, H);
-                        run(step, n, P, H, 4, ALIGN);
-                        step.product(Step.PROJECTION, ws.hFull, 0, H, n, H, wHrT[state], ldHr, P, null, y, yOff, yCols);
-                        run(step, n, H, P, 1, ALIGN);
+                        step.gates(rowsNow, gx, gxOff, bStride * D * G, gh, c, ws.hFull, 0, H);
+                        run(step, rowsNow, P, H, 4, ALIGN);
+                        step.product(Step.PROJECTION, ws.hFull, 0, H, rowsNow, H, wHrT[state], ldHr, P, null, y, yOff,
+                                bStride * yCols);
+                        run(step, rowsNow, H, P, 1, ALIGN);
                     } else {
-                        step.gates(n, gx, gxOff, D * G, gh, c, y, yOff, yCols);
-                        run(step, n, P, H, 4, ALIGN);
+                        step.gates(rowsNow, gx, gxOff, bStride * D * G, gh, c, y, yOff, bStride * yCols);
+                        run(step, rowsNow, P, H, 4, ALIGN);
                     }
                 }
-                // h_n: each sequence's last step, t = length - 1 forwards, t = 0 backwards.
+                // h_n: each sequence's last step, its last running step forwards, step 0 backwards.
                 for (int b = 0, t = T - 1; b < B; b++) {
                     if (d == 0) {
-                        while (batchSizes[t] <= b) {
+                        while (n[t] <= b) {
                             t--;
                         }
                     }
-                    System.arraycopy(y, (off[d == 0 ? t : 0] + b) * yCols + d * P, hN, (state * B + b) * P, P);
+                    int last = d == 0 ? t : 0;
+                    System.arraycopy(y, (row0[last] + b * bStride) * yCols + d * P, hN, (state * B + b) * P, P);
                 }
                 System.arraycopy(c, 0, cN, state * B * H, B * H);
             }
@@ -349,71 +382,15 @@ final class JavaLstm<A> {
 
     /** See {@link dev.lstm4j.spi.LstmEngine#forward}; arrays are the flat data of the validated tensors. */
     void forward(A input, int seqLen, int batch, boolean batchFirst, A h0, A c0, A output, A hN, A cN) {
-        final int T = seqLen;
-        final int B = batch;
-        final int H = hidden;
-        final int P = hOut;
-        final int D = dirs;
-        final int G = 4 * H;
-        final int rows = T * B;
         // Row of (t, b) in every (T*B, features) matrix: t * tRows + b * bRows, for either layout.
-        final int tRows = batchFirst ? 1 : B;
-        final int bRows = batchFirst ? T : 1;
-        final int yCols = D * P;
-
-        Workspace<A> ws = workspace(rows, B);
-        A gx = ws.gx;
-        A gh = ws.gh;
-        Step<A> step = ws.step;
-        step.m = this;
-        A c = ws.c;
-
-        A layerIn = input;
-        int in = inputSize;
-        for (int l = 0; l < layers; l++) {
-            A y = l == layers - 1 ? output : (l % 2 == 0 ? ws.y0 : ws.y1);
-            step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], ldIh, D * G, biasCat[l], gx, 0, D * G);
-            run(step, rows, in, D * G, 1, 2 * ALIGN);
-            for (int d = 0; d < D; d++) {
-                int state = l * D + d;
-                if (c0 != null) {
-                    System.arraycopy(c0, state * B * H, c, 0, B * H);
-                } else {
-                    ar.zero(c, 0, B * H);
-                }
-                int tPrev = -1;
-                for (int s = 0; s < T; s++) {
-                    int t = d == 0 ? s : T - 1 - s;
-                    if (tPrev >= 0) {
-                        step.product(Step.RECURRENT, y, tPrev * tRows * yCols + d * P, bRows * yCols, B, P,
-                                wHhT[state], ldHh, G, null, gh, 0, G);
-                    } else if (h0 != null) {
-                        step.product(Step.RECURRENT, h0, state * B * P, P, B, P, wHhT[state], ldHh, G, null, gh, 0, G);
-                    } else {
-                        step.mode = Step.GATES_ONLY;
-                    }
-                    int gxOff = t * tRows * D * G + d * G;
-                    int yOff = t * tRows * yCols + d * P;
-                    if (proj > 0) {
-                        step.gates(B, gx, gxOff, bRows * D * G, gh, c, ws.hFull, 0, H);
-                        run(step, B, P, H, 4, ALIGN);
-                        step.product(Step.PROJECTION, ws.hFull, 0, H, B, H, wHrT[state], ldHr, P, null, y, yOff,
-                                bRows * yCols);
-                        run(step, B, H, P, 1, ALIGN);
-                    } else {
-                        step.gates(B, gx, gxOff, bRows * D * G, gh, c, y, yOff, bRows * yCols);
-                        run(step, B, P, H, 4, ALIGN);
-                    }
-                    tPrev = t;
-                }
-                int last = tPrev * tRows * yCols + d * P;
-                for (int b = 0; b < B; b++) {
-                    System.arraycopy(y, last + b * bRows * yCols, hN, (state * B + b) * P, P);
-                }
-                System.arraycopy(c, 0, cN, state * B * H, B * H);
-            }
-            layerIn = y;
-            in = yCols;
+        int tRows = batchFirst ? 1 : batch;
+        Workspace<A> ws = workspace.get();
+        int[] row0 = ws.row0(seqLen);
+        int[] n = ws.n(seqLen);
+        for (int t = 0; t < seqLen; t++) {
+            row0[t] = t * tRows;
+            n[t] = batch;
         }
+        scan(input, seqLen, n, row0, batchFirst ? seqLen : 1, seqLen * batch, h0, c0, output, hN, cN);
     }
 }
