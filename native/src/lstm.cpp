@@ -126,6 +126,18 @@ struct Workspace {
   }
 };
 
+namespace {
+// c for one layer and direction before its first step: that slice of c0, or zeros.
+template <typename T>
+void start_cell_state(T* c, const T* c0, int64_t state, int64_t numel) {
+  if (c0 != nullptr) {
+    std::memcpy(c, c0 + state * numel, sizeof(T) * static_cast<size_t>(numel));
+  } else {
+    std::memset(c, 0, sizeof(T) * static_cast<size_t>(numel));
+  }
+}
+}  // namespace
+
 struct Lstm::Impl {
   int64_t input_size, hidden_size, num_layers, proj_size, num_directions;
   bool bias;
@@ -458,11 +470,7 @@ void Lstm::Impl::forward(const T* input, int64_t T_, int64_t B, bool batch_first
 
     for (int64_t d = 0; d < D; ++d) {
       const int64_t state = l * D + d;
-      if (c0 != nullptr) {
-        std::memcpy(c_p, c0 + state * B * H, sizeof(T) * static_cast<size_t>(B * H));
-      } else {
-        std::memset(c_p, 0, sizeof(T) * static_cast<size_t>(B * H));
-      }
+      start_cell_state(c_p, c0, state, B * H);
       int64_t t_prev = -1;
       for (int64_t s = 0; s < T_; ++s) {
         const int64_t t = d == 0 ? s : T_ - 1 - s;
@@ -614,11 +622,7 @@ void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0
     }
     for (int64_t d = 0; d < D; ++d) {
       const int64_t state = l * D + d;
-      if (c0 != nullptr) {
-        std::memcpy(c_p, c0 + state * B * H, sizeof(T) * static_cast<size_t>(B * H));
-      } else {
-        std::memset(c_p, 0, sizeof(T) * static_cast<size_t>(B * H));
-      }
+      start_cell_state(c_p, c0, state, B * H);
       const T* w_hh = layer.w_hh_p[d].data<T>();
       const T* w_hr = proj_size > 0 ? layer.w_hr_p[d].data<T>() : nullptr;
       const T* h0_s = h0 != nullptr ? h0 + state * B * Pn : nullptr;
