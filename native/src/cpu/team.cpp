@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#if defined(__linux__)
+#include <pthread.h>
+#endif
 
 namespace lstm4j::cpu {
 
@@ -37,7 +41,16 @@ int Team::default_size() {
 
 void Team::start() {
   threads_.reserve(static_cast<size_t>(size_ - 1));
-  for (int w = 1; w < size_; ++w) threads_.emplace_back([this] { worker_loop(); });
+  for (int w = 1; w < size_; ++w) {
+    threads_.emplace_back([this, w] {
+#if defined(__linux__)
+      // Named, so that a profiler or `top -H` tells the team from LibTorch's OpenMP pool.
+      const std::string name = "lstm4j-team-" + std::to_string(w);
+      pthread_setname_np(pthread_self(), name.c_str());
+#endif
+      worker_loop();
+    });
+  }
 }
 
 void Team::run_erased(int parts, Body body, void* ctx) {
