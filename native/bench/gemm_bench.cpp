@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "cpu/gemm_f32.h"
 #include "cpu/lstm_gates.h"
 #include "cpu/team.h"
+#include "lstm4j/lstm.h"
 
 using Clock = std::chrono::steady_clock;
 namespace cpu = lstm4j::cpu;
@@ -44,15 +46,15 @@ int main(int argc, char** argv) {
   const int64_t I = argc > 3 ? std::atoll(argv[3]) : 256;
   const int64_t H = argc > 4 ? std::atoll(argv[4]) : 256;
   const int threads = argc > 5 ? std::atoi(argv[5]) : cpu::Team::default_size();
-  const int64_t G = 4 * H, rows = B * T, ld_ih = cpu::padded_ld(G), ld_hh = cpu::padded_ld(G);
+  const int64_t G = 4 * H, rows = B * T;
   cpu::Team team(threads);
   const double peak = cpu::fma_peak_gflops(threads);
   std::printf("B=%lld T=%lld I=%lld H=%lld threads=%d, FMA peak %.1f GFLOP/s\n",
               static_cast<long long>(B), static_cast<long long>(T), static_cast<long long>(I),
               static_cast<long long>(H), threads, peak);
 
-  std::vector<float> x = random_floats(rows * I, 1), w_ih = random_floats(I * ld_ih, 2);
-  std::vector<float> w_hh = random_floats(H * ld_hh, 3), bias = random_floats(G, 4);
+  std::vector<float> x = random_floats(rows * I, 1), w_ih = random_floats(cpu::packed_size(I, G, H), 2);
+  std::vector<float> w_hh = random_floats(cpu::packed_size(H, G, H), 3), bias = random_floats(G, 4);
   std::vector<float> gx(rows * G), gh(B * G), c(B * H, 0.0f), h = random_floats(B * H, 5);
   auto report = [&](const char* what, double ms, double flops) {
     const double gflops = flops / ms / 1e6;
@@ -65,7 +67,7 @@ int main(int argc, char** argv) {
   };
   const int parts = threads;
   auto input_gemm = [&](int p) {
-    cpu::gemm_f32(rows, I, x.data(), I, w_ih.data(), ld_ih, split(G, 32, p, parts),
+    cpu::gemm_f32(rows, I, x.data(), I, w_ih.data(), H, split(G, 32, p, parts),
                   split(G, 32, p + 1, parts), bias.data(), gx.data(), G);
   };
   report("input GEMM (all steps)", best_ms(5, [&] { team.run(parts, input_gemm); }),
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
   auto step_gemm = [&](int p) {
     const int64_t u0 = split(H, 16, p, parts), u1 = split(H, 16, p + 1, parts);
     for (int64_t g = 0; g < 4; ++g) {
-      cpu::gemm_f32(B, H, h.data(), H, w_hh.data(), ld_hh, g * H + u0, g * H + u1, nullptr,
+      cpu::gemm_f32(B, H, h.data(), H, w_hh.data(), H, g * H + u0, g * H + u1, nullptr,
                     gh.data(), G);
     }
   };
@@ -103,7 +105,51 @@ int main(int argc, char** argv) {
     for (int64_t t = 0; t < T; ++t) gates(0);
   };
   report("gate pass of part 0, caller only", best_ms(5, one_gates), 0);
+  // Steps as the scan runs them: each reads its own rows of the input projection (time-major).
+  int64_t t_now = 0;
+  auto real_step = [&](int p) {
+    const int64_t u0 = split(H, 16, p, parts), u1 = split(H, 16, p + 1, parts);
+    step_gemm(p);
+    cpu::lstm_gates<float>(B, H, u0, u1, gx.data() + t_now * B * G, G, gh.data(), c.data(), h.data(), H);
+  };
+  report("steps, gx of each step", best_ms(5, [&] {
+    for (t_now = 0; t_now < T; ++t_now) team.run(parts, real_step);
+  }), flops_rec);
+  // The input projection per step instead, just before the step uses it (cache-hot).
+  std::vector<float> gx_step(B * G);
+  auto fused_step = [&](int p) {
+    const int64_t u0 = split(H, 16, p, parts), u1 = split(H, 16, p + 1, parts);
+    for (int64_t g = 0; g < 4; ++g) {
+      cpu::gemm_f32(B, I, x.data() + t_now * B * I, I, w_ih.data(), H, g * H + u0, g * H + u1,
+                    bias.data(), gx_step.data(), G);
+    }
+    step_gemm(p);
+    cpu::lstm_gates<float>(B, H, u0, u1, gx_step.data(), G, gh.data(), c.data(), h.data(), H);
+  };
+  report("steps with their own input GEMM", best_ms(5, [&] {
+    for (t_now = 0; t_now < T; ++t_now) team.run(parts, fused_step);
+  }), 2.0 * rows * I * G + flops_rec);
+  report("input GEMM, then steps", best_ms(5, [&] {
+    team.run(parts, input_gemm);
+    for (t_now = 0; t_now < T; ++t_now) team.run(parts, real_step);
+  }), 2.0 * rows * I * G + flops_rec);
   auto noop = [&](int) {};
   report("team hand-offs only (T steps)", best_ms(5, steps(noop)), 0);
+
+  // The whole forward of a 2-layer LSTM of these sizes, batch_first, through the public class.
+  const int64_t L = 2;
+  lstm4j::Lstm lstm(I, H, L, true, false, 0, 0, 0, 0);
+  for (int64_t l = 0; l < L; ++l) {
+    const int64_t in = l == 0 ? I : H;
+    const std::string s = std::to_string(l);
+    lstm.set_parameter(("weight_ih_l" + s).c_str(), random_floats(G * in, 20 + l).data(), G * in);
+    lstm.set_parameter(("weight_hh_l" + s).c_str(), random_floats(G * H, 30 + l).data(), G * H);
+    lstm.set_parameter(("bias_ih_l" + s).c_str(), bias.data(), G);
+    lstm.set_parameter(("bias_hh_l" + s).c_str(), bias.data(), G);
+  }
+  std::vector<float> out(rows * H), hn(L * B * H), cn(L * B * H);
+  report("forward, 2 layers, batch_first", best_ms(5, [&] {
+           lstm.forward(x.data(), T, B, true, nullptr, nullptr, out.data(), hn.data(), cn.data());
+         }), 2 * (2.0 * rows * I * G + flops_rec));
   return 0;
 }

@@ -158,12 +158,12 @@ struct Lstm::Impl {
     Tensor w_ih_dir_t[2];  // (I_l, 4H) views: the device scan's per-direction input GEMMs
     Tensor w_hh[2], w_hh_t[2];  // (4H, P) and its (P, 4H) view
     Tensor w_hr[2], w_hr_t[2];  // (P, H) and its (H, P) view
-    // float32 on CPU, for our own kernels (cpu/gemm_f32.h): W^T packed with padded row strides.
-    Tensor w_ih_p;      // (I_l, ld_ih): both directions side by side
-    Tensor w_hh_p[2];   // (P, ld_hh)
-    Tensor w_hr_p[2];   // (H, ld_hr)
+    // On CPU, for our own kernels (cpu/gemm_f32.h): W^T packed in panels, blocks of H columns
+    // (of P for W_hr^T).
+    Tensor w_ih_p;      // (I_l, D * 4H): both directions side by side
+    Tensor w_hh_p[2];   // (P, 4H)
+    Tensor w_hr_p[2];   // (H, P)
   };
-  int64_t ld_ih = 0, ld_hh = 0, ld_hr = 0;
   // Threads that split each step (float32 CPU team scan); started on first use.
   std::unique_ptr<cpu::Team> team;
   // Workspaces of finished calls; a call takes one (or makes one) and gives it back, so concurrent
@@ -360,24 +360,19 @@ void Lstm::Impl::prepare_typed() {
                             : layer.zeros_g.view(0, {G}, {1}, dtype, device);
     }
     if (dtype_of<T>() == dtype && device.is_cpu()) {
-      // W^T packed for cpu::gemm_f32: element (k, j) of W^T is W[j][k].
-      auto pack_t = [&](const T* w, int64_t rows, int64_t cols, int64_t ld, Tensor& dst,
-                        int64_t col0) {
-        T* p = dst.template data<T>();
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t k = 0; k < cols; ++k) p[k * ld + col0 + r] = w[r * cols + k];
-      };
-      ld_ih = cpu::padded_ld(D * G);
-      ld_hh = cpu::padded_ld(G);
-      ld_hr = cpu::padded_ld(Pn);
-      layer.w_ih_p = Tensor::empty({in, ld_ih}, dtype, host);
-      for (int d = 0; d < D; ++d) pack_t(staged_ptr(l, d, kWeightIh), G, in, ld_ih, layer.w_ih_p, d * G);
+      // W^T packed in panels for cpu::gemm_f32, in blocks of one gate (H columns) so that a range
+      // of hidden units starts a panel in every gate; W_hr^T in one block.
+      layer.w_ih_p = Tensor::empty({cpu::packed_size(in, D * G, H)}, dtype, host);
       for (int d = 0; d < D; ++d) {
-        layer.w_hh_p[d] = Tensor::empty({Pn, ld_hh}, dtype, host);
-        pack_t(staged_ptr(l, d, kWeightHh), G, Pn, ld_hh, layer.w_hh_p[d], 0);
+        cpu::pack_transposed(staged_ptr(l, d, kWeightIh), G, in, H,
+                             layer.w_ih_p.data<T>() + cpu::packed_size(in, d * G, H));
+      }
+      for (int d = 0; d < D; ++d) {
+        layer.w_hh_p[d] = Tensor::empty({cpu::packed_size(Pn, G, H)}, dtype, host);
+        cpu::pack_transposed(staged_ptr(l, d, kWeightHh), G, Pn, H, layer.w_hh_p[d].data<T>());
         if (proj_size > 0) {
-          layer.w_hr_p[d] = Tensor::empty({H, ld_hr}, dtype, host);
-          pack_t(staged_ptr(l, d, kWeightHr), Pn, H, ld_hr, layer.w_hr_p[d], 0);
+          layer.w_hr_p[d] = Tensor::empty({cpu::packed_size(H, Pn, Pn)}, dtype, host);
+          cpu::pack_transposed(staged_ptr(l, d, kWeightHr), Pn, H, Pn, layer.w_hr_p[d].data<T>());
         }
       }
     }
@@ -555,20 +550,30 @@ inline int64_t part_lo(int p, int parts, int64_t width, int64_t align) {
 
 // The team scan's GEMM: float32 on the per-ISA kernels; float64 on a plain loop with the same
 // contract (one sequential sum per element), for packed batches, which LibTorch's scan lacks.
-inline void gemm(int64_t rows, int64_t k, const float* x, int64_t xs, const float* w, int64_t ldw,
+inline void gemm(int64_t rows, int64_t k, const float* x, int64_t xs, const float* w, int64_t block,
                  int64_t n0, int64_t n1, const float* bias, float* out, int64_t os) {
-  cpu::gemm_f32(rows, k, x, xs, w, ldw, n0, n1, bias, out, os);
+  cpu::gemm_f32(rows, k, x, xs, w, block, n0, n1, bias, out, os);
 }
 inline void gemm(int64_t rows, int64_t k, const double* x, int64_t xs, const double* w,
-                 int64_t ldw, int64_t n0, int64_t n1, const double* bias, double* out, int64_t os) {
-  for (int64_t m = 0; m < rows; ++m) {
-    double* o = out + m * os;
-    for (int64_t j = n0; j < n1; ++j) o[j] = bias != nullptr ? bias[j] : 0.0;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const double a = x[m * xs + kk];
-      const double* wr = w + kk * ldw;
-      for (int64_t j = n0; j < n1; ++j) o[j] += a * wr[j];
+                 int64_t block, int64_t n0, int64_t n1, const double* bias, double* out,
+                 int64_t os) {
+  for (int64_t j0 = n0; j0 < n1;) {  // one panel's share of the columns at a time
+    const int64_t c = j0 % block;
+    const int64_t len = std::min({cpu::kPanel - c % cpu::kPanel, block - c, n1 - j0});
+    const double* wq = w + cpu::packed_index(0, j0, k, block);
+    for (int64_t m = 0; m < rows; ++m) {
+      double* o = out + m * os + j0;
+      for (int64_t j = 0; j < len; ++j) o[j] = 0.0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const double a = x[m * xs + kk];
+        const double* wr = wq + kk * cpu::kPanel;
+        for (int64_t j = 0; j < len; ++j) o[j] += a * wr[j];
+      }
+      if (bias != nullptr) {
+        for (int64_t j = 0; j < len; ++j) o[j] += bias[j0 + j];
+      }
     }
+    j0 += len;
   }
 }
 }  // namespace
@@ -590,7 +595,6 @@ void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0
   LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
   const int64_t H = hidden_size, Pn = P(), D = num_directions, G = 4 * H;
   const int64_t B = lay.batch, rows = lay.rows, bs = lay.b_stride, T_ = lay.steps;
-  const Device host{};
   const int team_size = team->size();
 
   // Scratch memory reused across calls: fresh buffers of this size cost page faults on every call
@@ -615,7 +619,7 @@ void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0
       const int64_t width = D * G;
       const int parts = parts_for(2 * rows * in * width, width, 2 * kAlign, team_size);
       auto body = [&](int p) {
-        gemm(rows, in, layer_in, in, w, ld_ih, part_lo(p, parts, width, 2 * kAlign),
+        gemm(rows, in, layer_in, in, w, H, part_lo(p, parts, width, 2 * kAlign),
              part_lo(p + 1, parts, width, 2 * kAlign), b, gx_p, width);
       };
       team->run(parts, body);
@@ -646,11 +650,11 @@ void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0
           if (recurrent) {
             for (int64_t g = 0; g < 4; ++g) {
               if (cont > 0) {
-                gemm(cont, Pn, h_prev, h_prev_stride, w_hh, ld_hh, g * H + u0, g * H + u1, nullptr,
+                gemm(cont, Pn, h_prev, h_prev_stride, w_hh, H, g * H + u0, g * H + u1, nullptr,
                      gh_p, G);
               }
               if (cont < n && h0_s != nullptr) {
-                gemm(n - cont, Pn, h0_s + cont * Pn, Pn, w_hh, ld_hh, g * H + u0, g * H + u1,
+                gemm(n - cont, Pn, h0_s + cont * Pn, Pn, w_hh, H, g * H + u0, g * H + u1,
                      nullptr, gh_p + cont * G, G);
               } else {
                 for (int64_t r = cont; r < n; ++r) {
@@ -666,7 +670,7 @@ void Lstm::Impl::forward_team(const T* input, const StepLayout& lay, const T* h0
         if (proj_size > 0) {
           const int pparts = parts_for(2 * n * H * Pn, Pn, kAlign, team_size);
           auto project = [&](int p) {
-            gemm(n, H, h_full_p, H, w_hr, ld_hr, part_lo(p, pparts, Pn, kAlign),
+            gemm(n, H, h_full_p, H, w_hr, Pn, part_lo(p, pparts, Pn, kAlign),
                  part_lo(p + 1, pparts, Pn, kAlign), nullptr, y_t, bs * y_cols);
           };
           team->run(pparts, project);

@@ -22,18 +22,9 @@ int64_t fma_probe_avx2(int64_t, float);
 int64_t fma_probe_base(int64_t, float);
 
 namespace {
-using GemmF32 = void (*)(int64_t, int64_t, const float*, int64_t, const float*, int64_t, int64_t,
-                         int64_t, const float*, float*, int64_t);
+GemmF32Kernel pick() { return gemm_f32_kernel(detect_isa()); }
 
-GemmF32 pick() {
-  switch (detect_isa()) {
-    case Isa::kAvx512: return gemm_f32_avx512;
-    case Isa::kAvx2: return gemm_f32_avx2;
-    default: return gemm_f32_base;
-  }
-}
-
-const GemmF32 kernel = pick();
+const GemmF32Kernel kernel = pick();
 
 using Probe = int64_t (*)(int64_t, float);
 Probe pick_probe() {
@@ -44,6 +35,14 @@ Probe pick_probe() {
   }
 }
 }  // namespace
+
+GemmF32Kernel gemm_f32_kernel(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return gemm_f32_avx512;
+    case Isa::kAvx2: return gemm_f32_avx2;
+    default: return gemm_f32_base;
+  }
+}
 
 double fma_peak_gflops(int threads) {
   const Probe probe = pick_probe();
@@ -67,9 +66,9 @@ double fma_peak_gflops(int threads) {
 }
 
 void gemm_f32(int64_t rows, int64_t k, const float* x, int64_t x_stride, const float* wt,
-              int64_t ldw, int64_t n0, int64_t n1, const float* bias, float* out,
+              int64_t block, int64_t n0, int64_t n1, const float* bias, float* out,
               int64_t out_stride) {
-  kernel(rows, k, x, x_stride, wt, ldw, n0, n1, bias, out, out_stride);
+  kernel(rows, k, x, x_stride, wt, block, n0, n1, bias, out, out_stride);
 }
 
 }  // namespace lstm4j::cpu

@@ -2,4 +2,7 @@
 #define LSTM4J_GEMM_F32 gemm_f32_base
 #define LSTM4J_FMA_PROBE fma_probe_base
 #define LSTM4J_VEC 4
+#ifndef LSTM4J_MR
+#define LSTM4J_MR 4
+#endif
 #include "cpu/gemm_f32.inc"
