@@ -78,7 +78,9 @@ class RandomGridParityTest {
      */
     @ParameterizedTest(name = "B={0} I={1} H={2} layers={3} bidir={4} proj={5} {6}")
     @org.junit.jupiter.params.provider.CsvSource({"1,256,256,1,false,0,FLOAT32", "1,256,256,1,true,0,FLOAT64",
-            "2,64,200,2,true,96,FLOAT32", "5,40,264,1,false,0,FLOAT32", "3,48,192,2,false,128,FLOAT64"})
+            "2,64,200,2,true,96,FLOAT32", "5,40,264,1,false,0,FLOAT32", "3,48,192,2,false,128,FLOAT64",
+            // B >= 32 with small weights: NATIVE computes each step's input projection in the step.
+            "40,24,48,2,true,0,FLOAT32", "33,16,40,3,false,24,FLOAT32", "64,32,64,1,true,0,FLOAT64"})
     void wideModelsSplitOverThreads(int batch, int inputSize, int hidden, int layers, boolean bidir, int proj,
             DType dtype) throws Exception {
         Random rnd = new Random(batch * 7919L + hidden);
@@ -130,6 +132,37 @@ class RandomGridParityTest {
         args.add(Arguments.of(2, true, false, true, true, DType.FLOAT32, 256));
         args.add(Arguments.of(1, false, true, false, true, DType.FLOAT64, 200));
         return args.stream();
+    }
+
+    /**
+     * A large variable-length batch (B = 40: NATIVE computes each step's input projection within the
+     * step, with sequences dropping out of the GEMMs), both directions, two layers, (h0, c0) given.
+     */
+    @ParameterizedTest(name = "packed B=40 {0}")
+    @org.junit.jupiter.params.provider.EnumSource(DType.class)
+    void largePackedBatchMatchesLibTorch(DType dtype) {
+        Random rnd = new Random(4040);
+        int batch = 40;
+        int seqLen = 9;
+        LstmConfig config = LstmConfig.builder(12, 32).numLayers(2).bidirectional(true).batchFirst(true)
+                .dtype(dtype).build();
+        StateDict weights = TestSupport.randomWeights(config.parameterShapes(), 32, dtype, rnd);
+        Tensor input = TestSupport.random(new int[] {batch, seqLen, 12}, dtype, rnd, 1.0);
+        int[] lengths = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            lengths[b] = b % 7 == 0 ? seqLen : 1 + rnd.nextInt(seqLen);
+        }
+        Tensor h0 = TestSupport.random(new int[] {4, batch, 32}, dtype, rnd, 1.0);
+        Tensor c0 = TestSupport.random(new int[] {4, batch, 32}, dtype, rnd, 1.0);
+        LstmOutput ref;
+        try (Lstm lstm = Lstm.create(config, weights, Backend.LIBTORCH, Device.cpu())) {
+            ref = lstm.forward(input, lengths, h0, c0);
+        }
+        for (Backend backend : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
+            try (Lstm lstm = Lstm.create(config, weights, backend, Device.cpu())) {
+                check(backend, lstm.forward(input, lengths, h0, c0), ref, config, false, true, dtype);
+            }
+        }
     }
 
     /**
