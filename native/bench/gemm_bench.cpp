@@ -1,7 +1,7 @@
 // Times the float32 team scan's pieces at one shape, per phase, against the machine's FMA peak:
 // the hoisted input GEMM, the per-step W_hh GEMM, the gate pass, and a step of both, split over
 // the team as lstm.cpp splits them. Not a test; run by hand:
-//   gemm_bench [batch] [seq_len] [input_size] [hidden_size] [threads]
+//   gemm_bench [batch] [seq_len] [input_size] [hidden_size] [threads] [layers]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -136,8 +136,9 @@ int main(int argc, char** argv) {
   auto noop = [&](int) {};
   report("team hand-offs only (T steps)", best_ms(5, steps(noop)), 0);
 
-  // The whole forward of a 2-layer LSTM of these sizes, batch_first, through the public class.
-  const int64_t L = 2;
+  // The whole forward of an LSTM of these sizes (2 layers by default), batch_first, through the
+  // public class.
+  const int64_t L = argc > 6 ? std::atoll(argv[6]) : 2;
   lstm4j::Lstm lstm(I, H, L, true, false, 0, 0, 0, 0);
   for (int64_t l = 0; l < L; ++l) {
     const int64_t in = l == 0 ? I : H;
@@ -148,8 +149,8 @@ int main(int argc, char** argv) {
     lstm.set_parameter(("bias_hh_l" + s).c_str(), bias.data(), G);
   }
   std::vector<float> out(rows * H), hn(L * B * H), cn(L * B * H);
-  report("forward, 2 layers, batch_first", best_ms(5, [&] {
+  report(L == 2 ? "forward, 2 layers, batch_first" : "forward, batch_first", best_ms(5, [&] {
            lstm.forward(x.data(), T, B, true, nullptr, nullptr, out.data(), hn.data(), cn.data());
-         }), 2 * (2.0 * rows * I * G + flops_rec));
+         }), 2.0 * rows * I * G + flops_rec + (L - 1) * (2.0 * rows * H * G + flops_rec));
   return 0;
 }
