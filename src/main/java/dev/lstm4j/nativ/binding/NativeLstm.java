@@ -1,5 +1,7 @@
 package dev.lstm4j.nativ.binding;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
@@ -63,6 +65,18 @@ public class NativeLstm extends Pointer {
     public native void forward(@Const float[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
             @Cast("bool") boolean batchFirst, @Const float[] h0, @Const float[] c0, float[] output, float[] hN,
             float[] cN);
+
+    /**
+     * The same forward with input and output in native memory (the engine's reused staging buffers):
+     * one copy each way, where arrays would be copied in and out by JNI on every call.
+     */
+    public native void forward(@Const FloatPointer input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
+            @Cast("bool") boolean batchFirst, @Const float[] h0, @Const float[] c0, FloatPointer output, float[] hN,
+            float[] cN);
+
+    public native void forward(@Const DoublePointer input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
+            @Cast("bool") boolean batchFirst, @Const double[] h0, @Const double[] c0, DoublePointer output,
+            double[] hN, double[] cN);
 
     /** See lstm.h: a packed batch of variable-length sequences, CPU only. */
     public native void forward_packed(@Const float[] data, @Cast("const int64_t*") long[] batchSizes,
