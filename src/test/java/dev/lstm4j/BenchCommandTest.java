@@ -32,17 +32,24 @@ class BenchCommandTest {
 
         List<String> lines = Files.readAllLines(csv);
         assertEquals(3, lines.size(), String.join("\n", lines));
-        assertEquals("config,backend,device,median_ms,ratio_vs_libtorch", lines.get(0));
+        assertEquals("config,backend,device,median_ms,gflops,fma_peak_gflops,ratio_vs_libtorch,"
+                + "max_abs_diff_vs_libtorch,note", lines.get(0));
         int libtorchRows = 0;
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",", -1);
-            assertEquals(5, f.length, line);
+            assertEquals(9, f.length, line);
             assertEquals("stream_b1_t1_h256", f[0], line);
             assertEquals("cpu", f[2], line);
             double ms = Double.parseDouble(f[3]);
             assertTrue(Double.isFinite(ms) && ms >= 0, line);
-            double ratio = Double.parseDouble(f[4]);
+            double gflops = Double.parseDouble(f[4]);
+            double peak = Double.parseDouble(f[5]);
+            assertTrue(gflops > 0 && peak > 0, line);
+            double ratio = Double.parseDouble(f[6]);
             assertTrue(Double.isFinite(ratio) && ratio >= 0, line);
+            double diff = Double.parseDouble(f[7]);
+            assertTrue(diff >= 0 && diff <= 1e-4, line);
+            assertEquals("", f[8], line);
             if (f[1].equals("LIBTORCH")) {
                 assertEquals(1.0, ratio, 0.0, line);
                 libtorchRows++;

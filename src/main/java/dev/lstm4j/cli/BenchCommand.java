@@ -38,7 +38,8 @@ final class BenchCommand {
     static final double TOLERANCE = 1e-4;
     /** Untimed pause before each block of calls; see {@link #settle()}. */
     static final long SETTLE_MILLIS = 30;
-    static final String CSV_HEADER = "config,backend,device,median_ms,ratio_vs_libtorch";
+    static final String CSV_HEADER = "config,backend,device,median_ms,gflops,fma_peak_gflops,ratio_vs_libtorch,"
+            + "max_abs_diff_vs_libtorch,note";
 
     /**
      * How long one row runs, per backend: warm-up until both {@code warmupCalls} and {@code warmupNanos}
@@ -236,7 +237,9 @@ final class BenchCommand {
                         Double.isNaN(peak) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * gflops / peak), ratio,
                         diff);
                 if (csvOut != null) {
-                    writeCsv(csvOut, String.join(",", row.name(), e.getKey().name(), device.toString(), ms, ratio));
+                    writeCsv(csvOut, csvLine(row.name(), e.getKey().name(), device.toString(), ms, gflops, peak, ratio,
+                            ref == null ? "n/a" : String.format(Locale.ROOT, "%.3e", maxAbsDiff(m.result(), ref.result())),
+                            ""));
                 }
                 measured++;
             }
@@ -425,11 +428,15 @@ final class BenchCommand {
                         out.printf(Locale.ROOT, "%-28s NATIVE / DJL = %.3f%n", "", nat / ms);
                     }
                     if (csvOut != null) {
-                        writeCsv(csvOut, String.join(",", name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms),
-                                ratio));
+                        writeCsv(csvOut, csvLine(name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms), gflops,
+                                peak, ratio, g.length > 6 ? g[6] : "n/a", ""));
                     }
                 } else {
-                    out.printf("%-28s DJL       %s%n", name, line.substring(("peer DJL " + name + " ").length()));
+                    String why = line.substring(("peer DJL " + name + " ").length());
+                    out.printf("%-28s DJL       %s%n", name, why);
+                    if (csvOut != null) {
+                        writeCsv(csvOut, csvLine(name, "DJL", "cpu", "", Double.NaN, peak, "", "", why));
+                    }
                 }
             }
             if (!any) {
@@ -459,6 +466,15 @@ final class BenchCommand {
     private static double maxAbsDiff(LstmOutput a, LstmOutput b) {
         return Math.max(a.output().maxAbsDiff(b.output()), Math.max(a.hN().maxAbsDiff(b.hN()),
                 a.cN().maxAbsDiff(b.cN())));
+    }
+
+    /** One CSV record; the note (a peer's error, say) is quoted, as it may hold commas. */
+    private static String csvLine(String config, String backend, String device, String ms, double gflops, double peak,
+            String ratio, String diff, String note) {
+        return String.join(",", config, backend, device, ms,
+                Double.isNaN(gflops) ? "" : String.format(Locale.ROOT, "%.1f", gflops),
+                Double.isNaN(peak) ? "" : String.format(Locale.ROOT, "%.1f", peak), ratio, diff,
+                note.isEmpty() ? "" : "\"" + note.replace("\"", "\"\"") + "\"");
     }
 
     private static void writeCsv(BufferedWriter w, String line) {
