@@ -360,7 +360,8 @@ final class BenchCommand {
             String props = String.join("\n", "input_size=" + c.inputSize(), "hidden_size=" + c.hiddenSize(),
                     "num_layers=" + c.numLayers(), "bidirectional=" + c.bidirectional(), "proj_size=" + c.projSize(),
                     "batch=" + row.batch(), "seq_len=" + row.seqLen(), "min_nanos=" + budget.minNanos(),
-                    "min_calls=" + budget.minCalls(), "max_calls=" + budget.maxCalls()) + "\n";
+                    "min_calls=" + budget.minCalls(), "max_calls=" + budget.maxCalls(),
+                    "block_nanos=" + budget.blockNanos(), "settle_millis=" + SETTLE_MILLIS) + "\n";
             Files.writeString(dir.resolve(row.name() + ".properties"), props);
             writeRaw(dir.resolve(row.name() + ".input"), input);
             for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
@@ -397,7 +398,7 @@ final class BenchCommand {
                 "-Dai.djl.offline=true", "-cp", cp, "dev.lstm4j.peers.DjlPeer", dir.toString()));
         rows.forEach(r -> cmd.add(r.name()));
         out.printf("%npeer DJL %s (ai.djl.pytorch 0.35.1, PyTorch 2.7.1 CPU), in its own JVM after the rows above; "
-                + "same weights and input:%n", "0.35.1");
+                + "same weights and input, same blocks of calls after %d ms pauses:%n", "0.35.1", SETTLE_MILLIS);
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
