@@ -18,17 +18,18 @@ interface Arith<A> {
     void zero(A a, int off, int n);
 
     /**
-     * {@code out[m] = x[m] W^T (+ bias)} for rows {@code m < rows}, with {@code W^T} packed as {@code (k, n)}
-     * with row stride {@code ldw} ({@link #packTransposed}). Row {@code m} of x starts at {@code xOff + m * xStride}, of out at
-     * {@code outOff + m * outStride}.
+     * {@code out[m] = x[m] W^T (+ bias)} for rows {@code m < rows}, with {@code W^T} (k, n) packed in panels
+     * of blocks of {@code block} columns ({@link #packTransposed}, {@link Panels}). Row {@code m} of x starts at
+     * {@code xOff + m * xStride}, of out at {@code outOff + m * outStride}.
      */
-    void linear(A x, int xOff, int xStride, int rows, int k, A wt, int ldw, int n, A bias, A out, int outOff, int outStride);
+    void linear(A x, int xOff, int xStride, int rows, int k, A wt, int block, int n, A bias, A out, int outOff,
+            int outStride);
 
     /**
      * {@link #linear} for columns {@code [n0, n1)} of {@code out} only, on the calling thread: one
      * part of a product split over a {@link Team}.
      */
-    void linearColumns(A x, int xOff, int xStride, int rows, int k, A wt, int ldw, int n, int n0, int n1, A bias,
+    void linearColumns(A x, int xOff, int xStride, int rows, int k, A wt, int block, int n, int n0, int n1, A bias,
             A out, int outOff, int outStride);
 
     /**
@@ -40,19 +41,10 @@ interface Arith<A> {
     void gates(int batch, int hidden, int j0, int j1, A gx, int gxOff, int gxStride, A gh, A c, int cOff, A h, int hOff, int hStride);
 
     /**
-     * Packs {@code w} (rows, cols) row-major from {@code src} as {@code w^T} (cols, rows) into {@code dst},
-     * row r of {@code w^T} at {@code dstOff + r * ld}.
+     * Packs {@code w} (n, k) row-major from {@code src} as {@code w^T} (k, n) in panels of blocks of
+     * {@code block} columns ({@link Panels}) into {@code dst} from {@code dstOff}.
      */
-    void packTransposed(A src, int rows, int cols, A dst, int dstOff, int ld);
-
-    /**
-     * The row stride to pack a {@code (k, n)} weight matrix with: n, plus 16 elements when n is a
-     * multiple of 64. Rows a multiple of 4 KB apart alias in the L1 and defeat the L2 prefetcher when
-     * a kernel walks down a column strip: padding measured 29 -> 13 us for the H=256 step GEMV.
-     */
-    static int leadingDimension(int n) {
-        return n % 64 == 0 ? n + 16 : n;
-    }
+    void packTransposed(A src, int n, int k, int block, A dst, int dstOff);
 
     /** {@code dst[i] = a[i] + b[i]}. */
     void add(A a, A b, A dst, int dstOff, int n);

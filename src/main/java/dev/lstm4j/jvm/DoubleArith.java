@@ -27,22 +27,22 @@ final class DoubleArith implements Arith<double[]> {
     }
 
     @Override
-    public void linear(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int ldw, int n, double[] bias,
+    public void linear(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int block, int n, double[] bias,
             double[] out, int outOff, int outStride) {
-        gemm.dgemm(x, xOff, xStride, rows, k, wt, ldw, n, bias, out, outOff, outStride);
+        gemm.dgemm(x, xOff, xStride, rows, k, wt, block, n, bias, out, outOff, outStride);
     }
 
     @Override
-    public void linearColumns(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int ldw, int n, int n0,
+    public void linearColumns(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int block, int n, int n0,
             int n1, double[] bias, double[] out, int outOff, int outStride) {
-        Gemm.dblock(x, xOff, xStride, 0, rows, k, wt, ldw, n, n0, n1, bias, out, outOff, outStride);
+        Gemm.dblock(x, xOff, xStride, 0, rows, k, wt, block, n, n0, n1, bias, out, outOff, outStride);
     }
 
     @Override
-    public void packTransposed(double[] src, int rows, int cols, double[] dst, int dstOff, int ld) {
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                dst[dstOff + c * ld + r] = src[r * cols + c];
+    public void packTransposed(double[] src, int n, int k, int block, double[] dst, int dstOff) {
+        for (int j = 0; j < n; j++) {
+            for (int kk = 0; kk < k; kk++) {
+                dst[dstOff + Panels.index(kk, j, k, block)] = src[j * k + kk];
             }
         }
     }

@@ -33,22 +33,22 @@ final class FloatArith implements Arith<float[]> {
     }
 
     @Override
-    public void linear(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias, float[] out,
+    public void linear(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias, float[] out,
             int outOff, int outStride) {
-        gemm.sgemm(x, xOff, xStride, rows, k, wt, ldw, n, bias, out, outOff, outStride);
+        gemm.sgemm(x, xOff, xStride, rows, k, wt, block, n, bias, out, outOff, outStride);
     }
 
     @Override
-    public void linearColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, int n0,
+    public void linearColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, int n0,
             int n1, float[] bias, float[] out, int outOff, int outStride) {
-        gemm.sgemmColumns(x, xOff, xStride, rows, k, wt, ldw, n, n0, n1, bias, out, outOff, outStride);
+        gemm.sgemmColumns(x, xOff, xStride, rows, k, wt, block, n, n0, n1, bias, out, outOff, outStride);
     }
 
     @Override
-    public void packTransposed(float[] src, int rows, int cols, float[] dst, int dstOff, int ld) {
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                dst[dstOff + c * ld + r] = src[r * cols + c];
+    public void packTransposed(float[] src, int n, int k, int block, float[] dst, int dstOff) {
+        for (int j = 0; j < n; j++) {
+            for (int kk = 0; kk < k; kk++) {
+                dst[dstOff + Panels.index(kk, j, k, block)] = src[j * k + kk];
             }
         }
     }

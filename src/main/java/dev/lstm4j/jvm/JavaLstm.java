@@ -24,10 +24,10 @@ final class JavaLstm<A> {
     private final int proj;
     private final int hOut;
     private final boolean bias;
-    private final A[] wIhT;   // per layer: (in_l, D*4H), both directions side by side, row stride ldIh
-    private final int ldIh;
-    private final int ldHh;
-    private final int ldHr;
+    private final A[] wIhT;   // per layer: (in_l, D*4H), both directions side by side, in panels (Panels)
+    private final int blockIh; // the column blocks of the packed W^T: one gate (H), or P for W_hr^T
+    private final int blockHh;
+    private final int blockHr;
     private final A[] biasCat; // per layer: b_ih + b_hh, (D*4H), or null
     private final A[] wHhT;   // per layer*D + d: (P, 4H)
     private final A[] wHrT;   // per layer*D + d: (H, P), or null
@@ -81,31 +81,34 @@ final class JavaLstm<A> {
         this.hOut = config.realHiddenSize();
         this.bias = config.bias();
         int g = 4 * hidden;
-        this.ldIh = Arith.leadingDimension(dirs * g);
-        this.ldHh = Arith.leadingDimension(g);
-        this.ldHr = Arith.leadingDimension(proj);
+        // Packed in panels (see Panels) with blocks of one gate, so that a range of hidden units starts
+        // a panel in every gate; W_hr^T in one block.
+        this.blockIh = hidden;
+        this.blockHh = hidden;
+        this.blockHr = proj;
         wIhT = (A[]) new Object[layers];
         biasCat = (A[]) new Object[layers];
         wHhT = (A[]) new Object[layers * dirs];
         wHrT = (A[]) new Object[layers * dirs];
         for (int l = 0; l < layers; l++) {
             int in = config.layerInputSize(l);
-            A packed = ar.alloc(in * ldIh);
+            A packed = ar.alloc(Panels.size(in, dirs * g, hidden));
             A b = bias ? ar.alloc(dirs * g) : null;
             for (int d = 0; d < dirs; d++) {
                 String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
                 // W_ih of direction d becomes columns [d*4H, (d+1)*4H) of the packed (in, D*4H).
-                ar.packTransposed(data.apply(weights.get("weight_ih" + sfx)), g, in, packed, d * g, ldIh);
+                ar.packTransposed(data.apply(weights.get("weight_ih" + sfx)), g, in, hidden, packed,
+                        Panels.size(in, d * g, hidden));
                 if (bias) {
                     ar.add(data.apply(weights.get("bias_ih" + sfx)), data.apply(weights.get("bias_hh" + sfx)), b,
                             d * g, g);
                 }
-                A hh = ar.alloc(hOut * ldHh);
-                ar.packTransposed(data.apply(weights.get("weight_hh" + sfx)), g, hOut, hh, 0, ldHh);
+                A hh = ar.alloc(Panels.size(hOut, g, hidden));
+                ar.packTransposed(data.apply(weights.get("weight_hh" + sfx)), g, hOut, hidden, hh, 0);
                 wHhT[l * dirs + d] = hh;
                 if (proj > 0) {
-                    A hr = ar.alloc(hidden * ldHr);
-                    ar.packTransposed(data.apply(weights.get("weight_hr" + sfx)), proj, hidden, hr, 0, ldHr);
+                    A hr = ar.alloc(Panels.size(hidden, proj, proj));
+                    ar.packTransposed(data.apply(weights.get("weight_hr" + sfx)), proj, hidden, proj, hr, 0);
                     wHrT[l * dirs + d] = hr;
                 }
             }
@@ -160,7 +163,7 @@ final class JavaLstm<A> {
         int xStride;
         int k;
         A w;
-        int ldw;
+        int block;
         int n;
         A bias;
         A out;
@@ -192,7 +195,7 @@ final class JavaLstm<A> {
             this.x2Stride = x2Stride;
         }
 
-        void product(int mode, A x, int xOff, int xStride, int rows, int k, A w, int ldw, int n, A bias, A out,
+        void product(int mode, A x, int xOff, int xStride, int rows, int k, A w, int block, int n, A bias, A out,
                 int outOff, int outStride) {
             this.mode = mode;
             this.x = x;
@@ -201,7 +204,7 @@ final class JavaLstm<A> {
             this.batch = rows;
             this.k = k;
             this.w = w;
-            this.ldw = ldw;
+            this.block = block;
             this.n = n;
             this.bias = bias;
             this.out = out;
@@ -233,17 +236,17 @@ final class JavaLstm<A> {
             int u1 = lo(p + 1);
             Arith<A> ar = m.ar;
             if (mode == INPUT || mode == PROJECTION) {
-                ar.linearColumns(x, xOff, xStride, batch, k, w, ldw, n, u0, u1, bias, out, outOff, outStride);
+                ar.linearColumns(x, xOff, xStride, batch, k, w, block, n, u0, u1, bias, out, outOff, outStride);
                 return;
             }
             int H = m.hidden;
             if (mode == RECURRENT) {
                 for (int g = 0; g < 4; g++) {
                     if (split > 0) {
-                        ar.linearColumns(x, xOff, xStride, split, k, w, ldw, n, g * H + u0, g * H + u1, null, gh, 0, n);
+                        ar.linearColumns(x, xOff, xStride, split, k, w, block, n, g * H + u0, g * H + u1, null, gh, 0, n);
                     }
                     if (split < batch && x2 != null) {
-                        ar.linearColumns(x2, x2Off, x2Stride, batch - split, k, w, ldw, n, g * H + u0, g * H + u1,
+                        ar.linearColumns(x2, x2Off, x2Stride, batch - split, k, w, block, n, g * H + u0, g * H + u1,
                                 null, gh, split * n, n);
                     } else {
                         for (int r = split; r < batch; r++) {
@@ -300,7 +303,7 @@ final class JavaLstm<A> {
         int in = inputSize;
         for (int l = 0; l < layers; l++) {
             A y = l == layers - 1 ? output : (l % 2 == 0 ? ws.y0 : ws.y1);
-            step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], ldIh, D * G, biasCat[l], gx, 0, D * G);
+            step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], blockIh, D * G, biasCat[l], gx, 0, D * G);
             run(step, rows, in, D * G, 1, 2 * ALIGN);
             for (int d = 0; d < D; d++) {
                 int state = l * D + d;
@@ -317,10 +320,10 @@ final class JavaLstm<A> {
                     int cont = s == 0 ? 0 : Math.min(rowsNow, n[tPrev]);
                     if (cont > 0) {
                         step.product(Step.RECURRENT, y, row0[tPrev] * yCols + d * P, bStride * yCols, rowsNow, P,
-                                wHhT[state], ldHh, G, null, gh, 0, G);
+                                wHhT[state], blockHh, G, null, gh, 0, G);
                         step.startingRows(cont, h0, state * B * P + cont * P, P);
                     } else if (h0 != null) {
-                        step.product(Step.RECURRENT, h0, state * B * P, P, rowsNow, P, wHhT[state], ldHh, G, null, gh,
+                        step.product(Step.RECURRENT, h0, state * B * P, P, rowsNow, P, wHhT[state], blockHh, G, null, gh,
                                 0, G);
                     } else {
                         step.mode = Step.GATES_ONLY;
@@ -330,7 +333,7 @@ final class JavaLstm<A> {
                     if (proj > 0) {
                         step.gates(rowsNow, gx, gxOff, bStride * D * G, gh, c, ws.hFull, 0, H);
                         run(step, rowsNow, P, H, 4, ALIGN);
-                        step.product(Step.PROJECTION, ws.hFull, 0, H, rowsNow, H, wHrT[state], ldHr, P, null, y, yOff,
+                        step.product(Step.PROJECTION, ws.hFull, 0, H, rowsNow, H, wHrT[state], blockHr, P, null, y, yOff,
                                 bStride * yCols);
                         run(step, rowsNow, H, P, 1, ALIGN);
                     } else {

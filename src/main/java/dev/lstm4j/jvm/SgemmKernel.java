@@ -1,16 +1,16 @@
 package dev.lstm4j.jvm;
 
 /**
- * A float32 GEMM {@code out = x W^T (+ bias)} over {@code W^T} packed as {@code (k, n)} row-major;
+ * A float32 GEMM {@code out = x W^T (+ bias)} over {@code W^T} packed in panels ({@link Panels});
  * see {@link Arith#linear}. Two implementations: {@link Gemm} (plain Java, runs everywhere) and
  * {@code VectorGemm} (the JDK's Vector API, used when {@code jdk.incubator.vector} is present).
  */
 interface SgemmKernel {
-    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias, float[] out,
+    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias, float[] out,
             int outOff, int outStride);
 
     /** Columns {@code [n0, n1)} of the same product, on the calling thread. */
-    void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, int n0, int n1,
+    void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, int n0, int n1,
             float[] bias, float[] out, int outOff, int outStride);
 
     /**
@@ -27,15 +27,15 @@ interface SgemmKernel {
     static SgemmKernel scalar(Gemm fallback) {
         return new SgemmKernel() {
             @Override
-            public void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias,
+            public void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias,
                     float[] out, int outOff, int outStride) {
-                fallback.sgemm(x, xOff, xStride, rows, k, wt, ldw, n, bias, out, outOff, outStride);
+                fallback.sgemm(x, xOff, xStride, rows, k, wt, block, n, bias, out, outOff, outStride);
             }
 
             @Override
-            public void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n,
+            public void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n,
                     int n0, int n1, float[] bias, float[] out, int outOff, int outStride) {
-                Gemm.sblock(x, xOff, xStride, 0, rows, k, wt, ldw, n, n0, n1, bias, out, outOff, outStride);
+                Gemm.sblock(x, xOff, xStride, 0, rows, k, wt, block, n, n0, n1, bias, out, outOff, outStride);
             }
         };
     }

@@ -6,13 +6,18 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float32 GEMM on the JDK's Vector API: register tiles of 4 rows x 2 vectors accumulate over the
- * whole k with FMAs, each weight vector loaded once per 4 rows; rows are taken in blocks that stay
- * in L2 while the column strips sweep over them. Only loaded when {@code jdk.incubator.vector} is
+ * Float32 GEMM on the JDK's Vector API over panel-packed weights ({@link Panels}): register tiles
+ * of 4 rows x 2 vectors accumulate over the whole k with FMAs, each weight vector loaded once per 4
+ * rows and read sequentially down its panel; rows are taken in blocks that stay in L2 while the
+ * panels sweep over them. Each output element is one FMA chain over k in order (plus the bias),
+ * so any split of rows or columns gives the same bits. Only loaded when {@code jdk.incubator.vector} is
  * present (see {@link SgemmKernel#best}).
  */
 final class VectorGemm implements SgemmKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    // A vector must lie within one panel row: at most Panels.P lanes, a divisor of it.
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED.length() <= Panels.P
+            && Panels.P % FloatVector.SPECIES_PREFERRED.length() == 0 ? FloatVector.SPECIES_PREFERRED
+                    : FloatVector.SPECIES_256;
     private static final int L = S.length();
     /** Rows per block: a (MB x k) block of x stays in L2 while every column strip passes over it. */
     private static final int MB = 64;
@@ -25,57 +30,64 @@ final class VectorGemm implements SgemmKernel {
     }
 
     @Override
-    public void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, float[] bias, float[] out,
+    public void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias, float[] out,
             int outOff, int outStride) {
         long flops = 2L * rows * k * n;
         // Products with few rows stay on this thread even when W^T is large: handing half of a
         // 1 MB GEMV to a pool thread measured slower (6.8 vs 4.6 ms for B=1, T=128, H=256).
         if (flops < PARALLEL_FLOPS || parallelism == 1) {
-            block(x, xOff, xStride, 0, rows, k, wt, ldw, n, 0, n, bias, out, outOff, outStride);
+            block(x, xOff, xStride, 0, rows, k, wt, block, n, 0, n, bias, out, outOff, outStride);
         } else if (rows >= 2 * MB * parallelism || rows >= 4 * parallelism && n < 256) {
             int tasks = Math.max(1, Math.min((rows + 3) / 4, 4 * parallelism));
             IntStream.range(0, tasks).parallel().forEach(t -> block(x, xOff, xStride, rows * t / tasks / 4 * 4,
-                    t == tasks - 1 ? rows : rows * (t + 1) / tasks / 4 * 4, k, wt, ldw, n, 0, n, bias, out, outOff,
+                    t == tasks - 1 ? rows : rows * (t + 1) / tasks / 4 * 4, k, wt, block, n, 0, n, bias, out, outOff,
                     outStride));
         } else {
             int strips = Math.max(1, Math.min(parallelism, n / (2 * L)));
-            IntStream.range(0, strips).parallel().forEach(t -> block(x, xOff, xStride, 0, rows, k, wt, ldw, n,
+            IntStream.range(0, strips).parallel().forEach(t -> block(x, xOff, xStride, 0, rows, k, wt, block, n,
                     n * t / strips / (2 * L) * (2 * L), t == strips - 1 ? n : n * (t + 1) / strips / (2 * L) * (2 * L),
                     bias, out, outOff, outStride));
         }
     }
 
     @Override
-    public void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int ldw, int n, int n0,
+    public void sgemmColumns(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, int n0,
             int n1, float[] bias, float[] out, int outOff, int outStride) {
-        block(x, xOff, xStride, 0, rows, k, wt, ldw, n, n0, n1, bias, out, outOff, outStride);
+        block(x, xOff, xStride, 0, rows, k, wt, block, n, n0, n1, bias, out, outOff, outStride);
     }
 
-    private static void block(float[] x, int xOff, int xStride, int m0, int m1, int k, float[] wt, int ldw, int n, int n0,
-            int n1, float[] bias, float[] out, int outOff, int outStride) {
+    private static void block(float[] x, int xOff, int xStride, int m0, int m1, int k, float[] wt, int block, int n,
+            int n0, int n1, float[] bias, float[] out, int outOff, int outStride) {
         for (int mb = m0; mb < m1; mb += MB) {
             int me = Math.min(m1, mb + MB);
             int m4 = mb + (me - mb) / 4 * 4;
-            int j = n0;
-            for (; j + 2 * L <= n1; j += 2 * L) {
-                for (int m = mb; m < m4; m += 4) {
-                    tile4x2(x, xOff + m * xStride, xStride, k, wt, ldw, n, j, bias, out, outOff + m * outStride, outStride);
+            for (int j0 = n0; j0 < n1;) {
+                int run = Panels.run(j0, block, n1); // columns contiguous in one panel
+                int w0 = Panels.index(0, j0, k, block);
+                int j = 0;
+                for (; j + 2 * L <= run; j += 2 * L) {
+                    for (int m = mb; m < m4; m += 4) {
+                        tile4x2(x, xOff + m * xStride, xStride, k, wt, w0 + j, j0 + j, bias, out,
+                                outOff + m * outStride, outStride);
+                    }
                 }
-            }
-            for (; j < n1; j += L) {
-                VectorMask<Float> mask = S.indexInRange(j, n1);
-                for (int m = mb; m < m4; m++) {
-                    tile1(x, xOff + m * xStride, k, wt, ldw, n, j, bias, out, outOff + m * outStride, mask);
+                for (; j < run; j += L) {
+                    VectorMask<Float> mask = S.indexInRange(j, run);
+                    for (int m = mb; m < m4; m++) {
+                        tile1(x, xOff + m * xStride, k, wt, w0 + j, j0 + j, bias, out, outOff + m * outStride, mask);
+                    }
                 }
+                j0 += run;
             }
             // The last rows of a block (all of them when rows < 4, the streaming case): a GEMV.
             for (int m = m4; m < me; m++) {
-                gemvRow(x, xOff + m * xStride, k, wt, ldw, n, n0, n1, bias, out, outOff + m * outStride);
+                gemvRow(x, xOff + m * xStride, k, wt, block, n0, n1, bias, out, outOff + m * outStride);
             }
         }
     }
 
-    private static void tile4x2(float[] x, int x0, int xStride, int k, float[] wt, int ldw, int n, int j, float[] bias,
+    /** Rows x0.. (4 of them, xStride apart) times the 2 vectors of columns j.. whose rows start at wt[w]. */
+    private static void tile4x2(float[] x, int x0, int xStride, int k, float[] wt, int w, int j, float[] bias,
             float[] out, int o0, int outStride) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00;
@@ -89,9 +101,9 @@ final class VectorGemm implements SgemmKernel {
         int x2 = x1 + xStride;
         int x3 = x2 + xStride;
         for (int kk = 0; kk < k; kk++) {
-            int w = kk * ldw + j;
-            FloatVector w0 = FloatVector.fromArray(S, wt, w);
-            FloatVector w1 = FloatVector.fromArray(S, wt, w + L);
+            int wk = w + kk * Panels.P;
+            FloatVector w0 = FloatVector.fromArray(S, wt, wk);
+            FloatVector w1 = FloatVector.fromArray(S, wt, wk + L);
             FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
             c00 = w0.fma(a, c00);
             c01 = w1.fma(a, c01);
@@ -132,47 +144,79 @@ final class VectorGemm implements SgemmKernel {
     }
 
     /**
-     * One row times W^T over columns [n0, n1): four independent accumulators per strip so the FMA
-     * latency is hidden (one accumulator leaves the loop latency-bound, about 4x slower).
+     * One row times W^T over columns [n0, n1): four independent accumulators (four vectors, from one
+     * panel or two) so the FMA latency is hidden (one accumulator leaves the loop latency-bound,
+     * about 4x slower).
      */
-    private static void gemvRow(float[] x, int x0, int k, float[] wt, int ldw, int n, int n0, int n1, float[] bias,
+    private static void gemvRow(float[] x, int x0, int k, float[] wt, int block, int n0, int n1, float[] bias,
             float[] out, int o0) {
         int j = n0;
-        for (; j + 4 * L <= n1; j += 4 * L) {
-            FloatVector c0 = FloatVector.zero(S);
-            FloatVector c1 = c0;
-            FloatVector c2 = c0;
-            FloatVector c3 = c0;
-            for (int kk = 0; kk < k; kk++) {
-                int w = kk * ldw + j;
-                FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-                c0 = FloatVector.fromArray(S, wt, w).fma(a, c0);
-                c1 = FloatVector.fromArray(S, wt, w + L).fma(a, c1);
-                c2 = FloatVector.fromArray(S, wt, w + 2 * L).fma(a, c2);
-                c3 = FloatVector.fromArray(S, wt, w + 3 * L).fma(a, c3);
+        while (j < n1) {
+            // Up to four whole vectors, each inside one panel; their rows start at w[v].
+            int j1 = j;
+            int v = 0;
+            int wa = 0;
+            int wb = 0;
+            int wc = 0;
+            int wd = 0;
+            while (v < 4 && Panels.run(j1, block, n1) >= L) {
+                int w = Panels.index(0, j1, k, block);
+                if (v == 0) {
+                    wa = w;
+                } else if (v == 1) {
+                    wb = w;
+                } else if (v == 2) {
+                    wc = w;
+                } else {
+                    wd = w;
+                }
+                v++;
+                j1 += L;
             }
-            if (bias != null) {
-                c0 = c0.add(FloatVector.fromArray(S, bias, j));
-                c1 = c1.add(FloatVector.fromArray(S, bias, j + L));
-                c2 = c2.add(FloatVector.fromArray(S, bias, j + 2 * L));
-                c3 = c3.add(FloatVector.fromArray(S, bias, j + 3 * L));
+            if (v == 4) {
+                gemv4(x, x0, k, wt, wa, wb, wc, wd, j, bias, out, o0);
+                j = j1;
+            } else {
+                int len = Math.min(L, Panels.run(j, block, n1));
+                tile1(x, x0, k, wt, Panels.index(0, j, k, block), j, bias, out, o0, S.indexInRange(0, len));
+                j += len;
             }
-            int o = o0 + j;
-            c0.intoArray(out, o);
-            c1.intoArray(out, o + L);
-            c2.intoArray(out, o + 2 * L);
-            c3.intoArray(out, o + 3 * L);
-        }
-        for (; j < n1; j += L) {
-            tile1(x, x0, k, wt, ldw, n, j, bias, out, o0, S.indexInRange(j, n1));
         }
     }
 
-    private static void tile1(float[] x, int x0, int k, float[] wt, int ldw, int n, int j, float[] bias, float[] out, int o0,
+    private static void gemv4(float[] x, int x0, int k, float[] wt, int wa, int wb, int wc, int wd, int j,
+            float[] bias, float[] out, int o0) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        for (int kk = 0; kk < k; kk++) {
+            int d = kk * Panels.P;
+            FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
+            c0 = FloatVector.fromArray(S, wt, wa + d).fma(a, c0);
+            c1 = FloatVector.fromArray(S, wt, wb + d).fma(a, c1);
+            c2 = FloatVector.fromArray(S, wt, wc + d).fma(a, c2);
+            c3 = FloatVector.fromArray(S, wt, wd + d).fma(a, c3);
+        }
+        if (bias != null) {
+            c0 = c0.add(FloatVector.fromArray(S, bias, j));
+            c1 = c1.add(FloatVector.fromArray(S, bias, j + L));
+            c2 = c2.add(FloatVector.fromArray(S, bias, j + 2 * L));
+            c3 = c3.add(FloatVector.fromArray(S, bias, j + 3 * L));
+        }
+        int o = o0 + j;
+        c0.intoArray(out, o);
+        c1.intoArray(out, o + L);
+        c2.intoArray(out, o + 2 * L);
+        c3.intoArray(out, o + 3 * L);
+    }
+
+    /** One row times the columns j.. (lanes of mask) whose rows start at wt[w]. */
+    private static void tile1(float[] x, int x0, int k, float[] wt, int w, int j, float[] bias, float[] out, int o0,
             VectorMask<Float> mask) {
         FloatVector c = FloatVector.zero(S);
         for (int kk = 0; kk < k; kk++) {
-            c = FloatVector.fromArray(S, wt, kk * ldw + j, mask).fma(FloatVector.broadcast(S, x[x0 + kk]), c);
+            c = FloatVector.fromArray(S, wt, w + kk * Panels.P, mask).fma(FloatVector.broadcast(S, x[x0 + kk]), c);
         }
         if (bias != null) {
             c = c.add(FloatVector.fromArray(S, bias, j, mask));

@@ -9,10 +9,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Both float GEMM kernels against a double-precision loop, on sizes with every kind of remainder and stride. */
 class GemmTest {
-    @ParameterizedTest(name = "rows={0} k={1} n={2} bias={3}")
-    @CsvSource({"1,1,1,true", "3,5,7,false", "4,16,32,true", "5,17,33,true", "9,64,100,false", "130,40,96,true",
-            "64,256,1024,true", "1,256,1024,false", "2,256,1024,false", "7,64,256,false", "300,33,520,true"})
-    void kernelsMatchReference(int rows, int k, int n, boolean withBias) {
+    @ParameterizedTest(name = "rows={0} k={1} n={2} block={3} bias={4}")
+    @CsvSource({"1,1,1,1,true", "3,5,7,7,false", "4,16,32,8,true", "5,17,33,33,true", "9,64,100,25,false",
+            "130,40,96,48,true", "64,256,1024,256,true", "1,256,1024,256,false", "2,256,1024,1024,false",
+            "7,64,256,64,false", "300,33,520,130,true", "1,40,200,50,false", "3,24,120,20,true"})
+    void kernelsMatchReference(int rows, int k, int n, int block, boolean withBias) {
         Random rnd = new Random(rows * 31L + k * 7L + n);
         int xStride = k + 3;
         int outStride = n + 5;
@@ -30,13 +31,12 @@ class GemmTest {
                 bias[i] = rnd.nextFloat();
             }
         }
-        int ldw = Arith.leadingDimension(n);
-        float[] wt = new float[k * ldw];
-        FloatArith.INSTANCE.packTransposed(w, n, k, wt, 0, ldw);
+        float[] wt = new float[Panels.size(k, n, block)];
+        FloatArith.INSTANCE.packTransposed(w, n, k, block, wt, 0);
         SgemmKernel[] kernels = {SgemmKernel.scalar(new Gemm()), SgemmKernel.best(new Gemm())};
         for (SgemmKernel kernel : kernels) {
             float[] out = new float[1 + rows * outStride];
-            kernel.sgemm(x, 2, xStride, rows, k, wt, ldw, n, bias, out, 1, outStride);
+            kernel.sgemm(x, 2, xStride, rows, k, wt, block, n, bias, out, 1, outStride);
             double worst = 0;
             for (int m = 0; m < rows; m++) {
                 for (int j = 0; j < n; j++) {
@@ -49,12 +49,13 @@ class GemmTest {
             }
             assertTrue(worst < 1e-4, kernel + ": max abs err " + worst);
             assertEquals(0f, out[0], "wrote before the output offset");
-            if (bias == null) {
-                // A team part computes a column range on its own: same bits as the whole product.
+            {
+                // A team part computes a column range on its own: same bits as the whole product,
+                // whether the split falls on a panel boundary or inside a panel.
                 float[] parts = new float[1 + rows * outStride];
-                int mid = n / 2 / 16 * 16;
-                kernel.sgemmColumns(x, 2, xStride, rows, k, wt, ldw, n, mid, n, null, parts, 1, outStride);
-                kernel.sgemmColumns(x, 2, xStride, rows, k, wt, ldw, n, 0, mid, null, parts, 1, outStride);
+                int mid = withBias ? n / 3 : n / 2 / 16 * 16;
+                kernel.sgemmColumns(x, 2, xStride, rows, k, wt, block, n, mid, n, bias, parts, 1, outStride);
+                kernel.sgemmColumns(x, 2, xStride, rows, k, wt, block, n, 0, mid, bias, parts, 1, outStride);
                 for (int m = 0; m < rows; m++) {
                     for (int j = 0; j < n; j++) {
                         assertEquals(out[1 + m * outStride + j], parts[1 + m * outStride + j], "row " + m + " col " + j);
