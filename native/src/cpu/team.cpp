@@ -11,9 +11,12 @@ namespace lstm4j::cpu {
 
 namespace {
 // How long a worker spins for the next step before it sleeps: long enough to bridge the serial
-// work between two steps, short enough not to hold a core that other threads (another model,
-// LibTorch's OpenMP pool) need once a forward is over.
-constexpr auto kSpinTime = std::chrono::microseconds(20);
+// work between two steps and the caller's own work between two forward calls, short enough not
+// to hold a core for long once the calls stop (GNU OpenMP spins for longer by default). A worker
+// that sleeps between calls is woken at the start of the next one, and on a virtual machine that
+// wake-up can take longer than the forward: with 20 us, B=1, T=128 forwards in blocks measured
+// 1.1-2.6 ms (the caller often ran every part alone), with 500 us 1.25-1.5 ms.
+constexpr auto kSpinTime = std::chrono::microseconds(500);
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -55,10 +55,12 @@ final class Team implements AutoCloseable {
     private static final class Crew {
         /**
          * How long a worker spins for the next step before it parks: long enough to bridge the
-         * serial work between two steps, short enough not to hold a core that other threads need
-         * once a forward is over.
+         * serial work between two steps and the caller's work between two forward calls, short
+         * enough not to hold a core for long once the calls stop. A parked worker is woken at the
+         * start of the next call, and on a virtual machine that can take longer than the forward
+         * (see the native team, src/cpu/team.cpp).
          */
-        private static final long SPIN_NANOS = 20_000;
+        private static final long SPIN_NANOS = 500_000;
 
         final int size;
         private final ReentrantLock owner = new ReentrantLock();
