@@ -60,6 +60,45 @@ class BenchCommandTest {
         assertEquals(1, libtorchRows, String.join("\n", lines));
     }
 
+    /**
+     * {@code --peers} with a stand-in peer process (the DJL one is a separate project that CI does not
+     * build): its timed row joins the table and the CSV with its ratio, and a row it fails on says why.
+     */
+    @Test
+    void peerRowsJoinTheTableAndTheCsv() throws Exception {
+        Path csv = dir.resolve("peers.csv");
+        String cp = System.getProperty("lstm4j.peers.djl.classpath");
+        String main = System.getProperty("lstm4j.peers.djl.main");
+        System.setProperty("lstm4j.peers.djl.classpath", Path.of("target", "test-classes").toAbsolutePath().toString());
+        System.setProperty("lstm4j.peers.djl.main", FakePeer.class.getName());
+        TestSupport.CliRun r;
+        try {
+            r = run("bench", "--quick", "--peers", "--rows", "stream_b1_t1_h256,b1_t128_h256", "--backends",
+                    "native,libtorch", "--csv", csv.toString());
+        } finally {
+            restore("lstm4j.peers.djl.classpath", cp);
+            restore("lstm4j.peers.djl.main", main);
+        }
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("stream_b1_t1_h256\\s+DJL\\s+cpu\\s+2\\.0000\\s.*1\\.000e-07")),
+                r.out());
+        assertTrue(r.out().contains("NATIVE / DJL = "), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches(
+                "b1_t128_h256\\s+DJL\\s+error: EngineException: shape mismatch, say")), r.out());
+        List<String> lines = Files.readAllLines(csv);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("stream_b1_t1_h256,DJL,cpu,2.0000,")), lines.toString());
+        assertTrue(lines.contains("b1_t128_h256,DJL,cpu,,,"
+                + lines.get(1).split(",")[5] + ",,,\"error: EngineException: shape mismatch, say\""), lines.toString());
+    }
+
+    private static void restore(String key, String value) {
+        if (value == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, value);
+        }
+    }
+
     @Test
     void usageErrorsExitTwoNamingTheProblem() {
         TestSupport.CliRun r = run("bench", "--rows", "no_such_row");

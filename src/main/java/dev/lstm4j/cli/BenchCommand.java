@@ -185,26 +185,60 @@ final class BenchCommand {
         Map<Backend, String> unavailable = new LinkedHashMap<>();
         List<String> mismatches = new ArrayList<>();
         int measured = 0;
+        PeerProcess peer = null;
+        String peerWhyNot = null;
+        List<PeerRow> peerRows = new ArrayList<>();
+        if (peerDir != null) {
+            try {
+                peer = PeerProcess.start(peerDir);
+            } catch (IOException e) {
+                peerWhyNot = e.getMessage();
+            }
+        }
         for (BenchmarkRow row : rows) {
             Random rnd = new Random(BenchmarkRow.SEED);
             StateDict weights = row.weights(rnd);
             Tensor input = row.input(rnd);
-            // The backends of a row are timed in interleaved rounds (see measure), before any line is
-            // printed: ratios need LIBTORCH's time.
+            // The backends of a row (and the peer) are timed in interleaved rounds (see measure), before
+            // any line is printed: ratios need LIBTORCH's time.
             Map<Backend, Lstm> models = new EnumMap<>(Backend.class);
-            Map<Backend, Measurement> results;
+            Map<Backend, Measurement> results = new EnumMap<>(Backend.class);
+            double peerMs = Double.NaN;
+            String peerWhy = null;
             try {
+                List<Runner> runners = new ArrayList<>();
                 for (Backend b : backends) {
                     if (unavailable.containsKey(b)) {
                         continue;
                     }
                     try {
                         models.put(b, Lstm.create(row.config(), weights, b, device));
+                        runners.add(new LocalRunner(models.get(b), input));
                     } catch (IllegalStateException | IllegalArgumentException e) {
                         unavailable.put(b, e.getMessage()); // not built here, or not for this device
                     }
                 }
-                results = measure(models, input, budget);
+                if (peer != null) {
+                    writePeerRow(peerDir, row, weights, input);
+                    String reply = peer.request("load " + row.name());
+                    if (reply.equals("ready")) {
+                        reply = peer.request("call"); // a row DJL fails on fails at its first forward
+                    }
+                    if (reply.startsWith("ns ")) {
+                        runners.add(peer);
+                    } else {
+                        peerWhy = reply;
+                    }
+                }
+                double[] medians = measure(runners, budget);
+                int i = 0;
+                for (Backend b : models.keySet()) {
+                    LocalRunner r = (LocalRunner) runners.get(i);
+                    results.put(b, new Measurement(medians[i++], r.first));
+                }
+                if (i < runners.size()) {
+                    peerMs = medians[i];
+                }
             } finally {
                 models.values().forEach(Lstm::close);
             }
@@ -215,9 +249,19 @@ final class BenchCommand {
             if (results.containsKey(Backend.NATIVE)) {
                 nativeMs.put(row.name(), results.get(Backend.NATIVE).medianMs());
             }
-            if (peerDir != null) {
+            if (peer != null) {
+                String diff = "n/a";
                 Measurement anyRef = ref != null ? ref : results.values().stream().findFirst().orElse(null);
-                writePeerRow(peerDir, row, weights, input, anyRef == null ? null : anyRef.result(), budget);
+                if (!Double.isNaN(peerMs) && anyRef != null) {
+                    try {
+                        writeRaw(peerDir.resolve(row.name() + ".reference"), anyRef.result().output());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    String reply = peer.request("diff");
+                    diff = reply.startsWith("diff ") ? reply.substring(5) : reply;
+                }
+                peerRows.add(new PeerRow(row, peerMs, diff, peerWhy));
             }
             for (Map.Entry<Backend, Measurement> e : results.entrySet()) {
                 Measurement m = e.getValue();
@@ -244,8 +288,11 @@ final class BenchCommand {
                 measured++;
             }
         }
-        if (peerDir != null) {
-            runPeers(peerDir, rows, format, peak, libtorchMs, nativeMs, csvOut);
+        if (peer != null) {
+            peer.close();
+            printPeers(peerRows, format, peak, libtorchMs, nativeMs, csvOut);
+        } else if (peerWhyNot != null) {
+            out.println("not available: DJL: " + peerWhyNot);
         }
         unavailable.forEach((b, why) -> out.println("not available: " + b + ": " + why));
         out.printf("%nmax_abs_diff_vs_libtorch: largest |difference| over output, h_n and c_n; tolerance %.0e%n",
@@ -262,37 +309,70 @@ final class BenchCommand {
         return 0;
     }
 
-    /**
-     * Times every model on the same input in interleaved rounds, the starting backend rotating, so that
-     * drift of the machine falls on all of them alike. In a round each backend runs a block of calls
-     * lasting about {@code blockNanos}, and every call is timed: threads a backend leaves spinning
-     * after it returns (LibTorch's OpenMP pool spins for milliseconds) then slow down the first
-     * calls of the next block only, which the median discards, instead of every call of the next
-     * backend. Warm-up rounds first; then timed rounds until every backend has {@code minCalls}
-     * calls and {@code minNanos} of its own time, or {@code maxCalls} calls. The first call's result
-     * of each backend is kept for comparison.
-     */
-    private static Map<Backend, Measurement> measure(Map<Backend, Lstm> models, Tensor input, Budget budget) {
-        List<Backend> order = new ArrayList<>(models.keySet());
-        int k = order.size();
-        Map<Backend, Measurement> results = new EnumMap<>(Backend.class);
-        if (k == 0) {
-            return results;
+    /** A backend being timed: lstm4j's own (in this process) or a peer (in its own). */
+    private interface Runner {
+        /** One untimed call (warm-up); its duration in ns. */
+        long call();
+
+        /** {@code calls} timed calls back to back; their durations in ms. */
+        double[] block(int calls);
+    }
+
+    /** An lstm4j model; keeps its first call's result for the comparison. */
+    private static final class LocalRunner implements Runner {
+        private final Lstm model;
+        private final Tensor input;
+        LstmOutput first;
+
+        LocalRunner(Lstm model, Tensor input) {
+            this.model = model;
+            this.input = input;
         }
-        Map<Backend, LstmOutput> first = new EnumMap<>(Backend.class);
-        long[] last = new long[k];
-        for (int i = 0; i < k; i++) {
+
+        @Override
+        public long call() {
             long t0 = System.nanoTime();
-            first.put(order.get(i), models.get(order.get(i)).forward(input)); // the first warm-up call
-            last[i] = System.nanoTime() - t0;
+            LstmOutput out = model.forward(input);
+            long dt = System.nanoTime() - t0;
+            if (first == null) {
+                first = out;
+            }
+            return dt;
         }
-        int rounds = 1;
+
+        @Override
+        public double[] block(int calls) {
+            double[] ms = new double[calls];
+            for (int c = 0; c < calls; c++) {
+                long t0 = System.nanoTime();
+                model.forward(input);
+                ms[c] = (System.nanoTime() - t0) / 1e6;
+            }
+            return ms;
+        }
+    }
+
+    /**
+     * Times every runner on the same input in interleaved rounds, the starting one rotating, so that
+     * drift of the machine falls on all of them alike. In a round each runner runs a block of calls
+     * lasting about {@code blockNanos}, after an untimed pause (see {@link #settle}), and every call is
+     * timed: threads a backend leaves spinning after it returns (LibTorch's OpenMP pool spins for
+     * milliseconds) have gone quiet by the next block. Warm-up rounds first; then timed rounds until
+     * every runner has {@code minCalls} calls and {@code minNanos} of its own time, or
+     * {@code maxCalls} calls. Returns the median ms per call of each runner, in order.
+     */
+    private static double[] measure(List<Runner> runners, Budget budget) {
+        int k = runners.size();
+        double[] medians = new double[k];
+        if (k == 0) {
+            return medians;
+        }
+        long[] last = new long[k];
+        int rounds = 0;
         long warmStart = System.nanoTime();
         while (rounds < budget.warmupCalls() || System.nanoTime() - warmStart < budget.warmupNanos() * k) {
             for (int i = 0; i < k; i++) {
-                long t0 = System.nanoTime();
-                models.get(order.get(i)).forward(input);
-                last[i] = System.nanoTime() - t0;
+                last[i] = runners.get(i).call();
             }
             rounds++;
         }
@@ -310,24 +390,23 @@ final class BenchCommand {
         for (int round = 0; !done(calls, spent, budget); round++) {
             for (int j = 0; j < k; j++) {
                 int i = (j + round) % k;
-                Lstm model = models.get(order.get(i));
+                int n = Math.min(block[i], budget.maxCalls() - calls[i]);
+                if (n <= 0) {
+                    continue;
+                }
                 settle();
-                for (int c = 0; c < block[i] && calls[i] < budget.maxCalls(); c++) {
-                    long t0 = System.nanoTime();
-                    model.forward(input);
-                    long dt = System.nanoTime() - t0;
-                    spent[i] += dt;
-                    ms[i][calls[i]++] = dt / 1e6;
+                for (double t : runners.get(i).block(n)) {
+                    spent[i] += (long) (t * 1e6);
+                    ms[i][calls[i]++] = t;
                 }
             }
         }
         for (int i = 0; i < k; i++) {
             int n = calls[i];
             Arrays.sort(ms[i], 0, n);
-            double median = n % 2 == 1 ? ms[i][n / 2] : (ms[i][n / 2 - 1] + ms[i][n / 2]) / 2;
-            results.put(order.get(i), new Measurement(median, first.get(order.get(i))));
+            medians[i] = n % 2 == 1 ? ms[i][n / 2] : (ms[i][n / 2 - 1] + ms[i][n / 2]) / 2;
         }
-        return results;
+        return medians;
     }
 
     /**
@@ -353,22 +432,17 @@ final class BenchCommand {
     }
 
     /** The row's sizes, weights, input and reference output as the DJL peer reads them (raw float32). */
-    private static void writePeerRow(Path dir, BenchmarkRow row, StateDict weights, Tensor input, LstmOutput ref,
-            Budget budget) {
+    /** The row's sizes, weights and input as the DJL peer reads them (raw float32). */
+    private static void writePeerRow(Path dir, BenchmarkRow row, StateDict weights, Tensor input) {
         try {
             LstmConfig c = row.config();
             String props = String.join("\n", "input_size=" + c.inputSize(), "hidden_size=" + c.hiddenSize(),
                     "num_layers=" + c.numLayers(), "bidirectional=" + c.bidirectional(), "proj_size=" + c.projSize(),
-                    "batch=" + row.batch(), "seq_len=" + row.seqLen(), "min_nanos=" + budget.minNanos(),
-                    "min_calls=" + budget.minCalls(), "max_calls=" + budget.maxCalls(),
-                    "block_nanos=" + budget.blockNanos(), "settle_millis=" + SETTLE_MILLIS) + "\n";
+                    "batch=" + row.batch(), "seq_len=" + row.seqLen()) + "\n";
             Files.writeString(dir.resolve(row.name() + ".properties"), props);
             writeRaw(dir.resolve(row.name() + ".input"), input);
             for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
                 writeRaw(dir.resolve(row.name() + "." + e.getKey()), e.getValue());
-            }
-            if (ref != null) {
-                writeRaw(dir.resolve(row.name() + ".reference"), ref.output());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -382,82 +456,139 @@ final class BenchCommand {
         Files.write(file, b.array());
     }
 
+    /** The peer's result on one row: its median, or why it has none. */
+    private record PeerRow(BenchmarkRow row, double medianMs, String diff, String why) {
+    }
+
     /**
-     * Runs the DJL peer in its own JVM (two LibTorch versions must never share a process) on the rows
-     * written before, after lstm4j's own timings, and adds its lines to the table and the CSV.
+     * The DJL peer, in its own JVM (two LibTorch versions must never share a process), driven one
+     * command per line (see {@code peers/djl}'s {@code DjlPeer}) and timed as one more runner in the
+     * interleaved rounds: its blocks run in its process, between lstm4j's blocks, after the same pauses.
      */
-    private void runPeers(Path dir, List<BenchmarkRow> rows, String format, double peak, Map<String, Double> libtorchMs,
-            Map<String, Double> nativeMs, BufferedWriter csvOut) {
-        String cp = System.getProperty("lstm4j.peers.djl.classpath",
-                "peers/djl/target/classes" + java.io.File.pathSeparator + "peers/djl/target/lib/*");
-        if (!Files.isDirectory(Path.of(cp.split(java.io.File.pathSeparator)[0]))) {
-            out.println("not available: DJL: the peer is not built (./lstm4j bench --peers builds peers/djl with Maven)");
-            return;
+    private static final class PeerProcess implements Runner, AutoCloseable {
+        private static final String REPLY = "@lstm4j-peer ";
+        private final Process process;
+        private final BufferedWriter in;
+        private final java.io.BufferedReader replies;
+
+        private PeerProcess(Process process) {
+            this.process = process;
+            this.in = new BufferedWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            this.replies = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
         }
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-cp", cp, "dev.lstm4j.peers.DjlPeer", dir.toString()));
-        rows.forEach(r -> cmd.add(r.name()));
-        out.printf("%npeer DJL %s (ai.djl.pytorch 0.35.1, PyTorch 2.7.1 CPU), in its own JVM after the rows above; "
-                + "same weights and input, same blocks of calls after %d ms pauses:%n", "0.35.1", SETTLE_MILLIS);
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            p.waitFor();
-            Map<String, BenchmarkRow> byName = new LinkedHashMap<>();
-            rows.forEach(r -> byName.put(r.name(), r));
-            boolean any = false;
-            for (String line : output.lines().toList()) {
-                if (!line.startsWith("peer DJL ")) {
-                    continue;
-                }
-                any = true;
-                String[] f = line.split(" ", 5);
-                String name = f[2];
-                BenchmarkRow row = byName.get(name);
-                if (f[3].equals("median_ms")) {
-                    String[] g = line.split(" ");
-                    double ms = Double.parseDouble(g[4]);
-                    Double lt = libtorchMs.get(name);
-                    String ratio = lt == null ? "n/a" : String.format(Locale.ROOT, "%.3f", ms / lt);
-                    double gflops = row.flops() / (ms * 1e6);
-                    out.printf(format, name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms),
-                            String.format(Locale.ROOT, "%.1f", gflops),
-                            Double.isNaN(peak) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * gflops / peak), ratio,
-                            g.length > 6 ? g[6] : "n/a");
-                    Double nat = nativeMs.get(name);
-                    if (nat != null) {
-                        out.printf(Locale.ROOT, "%-28s NATIVE / DJL = %.3f%n", "", nat / ms);
-                    }
-                    if (csvOut != null) {
-                        writeCsv(csvOut, csvLine(name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms), gflops,
-                                peak, ratio, g.length > 6 ? g[6] : "n/a", ""));
-                    }
-                } else {
-                    String why = line.substring(("peer DJL " + name + " ").length());
-                    out.printf("%-28s DJL       %s%n", name, why);
-                    if (csvOut != null) {
-                        writeCsv(csvOut, csvLine(name, "DJL", "cpu", "", Double.NaN, peak, "", "", why));
-                    }
-                }
+
+        static PeerProcess start(Path dir) throws IOException {
+            String cp = System.getProperty("lstm4j.peers.djl.classpath",
+                    "peers/djl/target/classes" + java.io.File.pathSeparator + "peers/djl/target/lib/*");
+            if (!Files.isDirectory(Path.of(cp.split(java.io.File.pathSeparator)[0]))) {
+                throw new IOException("the peer is not built (./lstm4j bench --peers builds peers/djl with Maven)");
             }
-            if (!any) {
-                out.println("not available: DJL: the peer printed no result: "
-                        + output.lines().reduce((a, b) -> b).orElse("(nothing)"));
+            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dai.djl.offline=true", "-cp", cp,
+                    System.getProperty("lstm4j.peers.djl.main", "dev.lstm4j.peers.DjlPeer"), dir.toString());
+            // Its replies come on its stdout; what DJL and LibTorch log goes to a file beside the row files.
+            return new PeerProcess(new ProcessBuilder(cmd)
+                    .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("djl-peer.log").toFile())).start());
+        }
+
+        /** Sends one command and returns the peer's one-line reply. */
+        String request(String command) {
+            try {
+                in.write(command);
+                in.newLine();
+                in.flush();
+                for (String line; (line = replies.readLine()) != null;) {
+                    if (line.startsWith(REPLY)) {
+                        return line.substring(REPLY.length());
+                    }
+                    // a library's own output on stdout: not a reply
+                }
+                throw new IllegalStateException("the DJL peer exited (code " + process.waitFor() + ")");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the DJL peer", e);
             }
-        } catch (IOException e) {
-            out.println("not available: DJL: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        }
+
+        @Override
+        public long call() {
+            String reply = request("call");
+            if (!reply.startsWith("ns ")) {
+                throw new IllegalStateException("DJL peer: " + reply);
+            }
+            return Long.parseLong(reply.substring(3));
+        }
+
+        @Override
+        public double[] block(int calls) {
+            String reply = request("block " + calls);
+            if (!reply.startsWith("ms ")) {
+                throw new IllegalStateException("DJL peer: " + reply);
+            }
+            String[] f = reply.substring(3).split(" ");
+            double[] ms = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                ms[i] = Double.parseDouble(f[i]);
+            }
+            return ms;
+        }
+
+        @Override
+        public void close() {
+            try {
+                request("quit");
+            } catch (RuntimeException e) {
+                // already gone
+            }
+            try {
+                if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    private static long min(long[] a) {
-        long m = Long.MAX_VALUE;
-        for (long v : a) {
-            m = Math.min(m, v);
+    /** The peer's lines of the table and the CSV, after lstm4j's own. */
+    private void printPeers(List<PeerRow> peerRows, String format, double peak, Map<String, Double> libtorchMs,
+            Map<String, Double> nativeMs, BufferedWriter csvOut) {
+        out.printf("%npeer DJL %s (ai.djl.pytorch 0.35.1, PyTorch 2.7.1 CPU), in its own JVM, timed in the same "
+                + "interleaved rounds as the rows above; same weights and input:%n", "0.35.1");
+        for (PeerRow p : peerRows) {
+            String name = p.row().name();
+            if (Double.isNaN(p.medianMs())) {
+                String why = p.why() == null ? "error: no result" : p.why();
+                out.printf("%-28s DJL       %s%n", name, why);
+                if (csvOut != null) {
+                    writeCsv(csvOut, csvLine(name, "DJL", "cpu", "", Double.NaN, peak, "", "", why));
+                }
+                continue;
+            }
+            double ms = p.medianMs();
+            Double lt = libtorchMs.get(name);
+            String ratio = lt == null ? "n/a" : String.format(Locale.ROOT, "%.3f", ms / lt);
+            double gflops = p.row().flops() / (ms * 1e6);
+            out.printf(format, name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms),
+                    String.format(Locale.ROOT, "%.1f", gflops),
+                    Double.isNaN(peak) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * gflops / peak), ratio,
+                    p.diff());
+            Double nat = nativeMs.get(name);
+            if (nat != null) {
+                out.printf(Locale.ROOT, "%-28s NATIVE / DJL = %.3f%n", "", nat / ms);
+            }
+            if (csvOut != null) {
+                writeCsv(csvOut, csvLine(name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms), gflops, peak,
+                        ratio, p.diff(), ""));
+            }
         }
-        return m;
     }
+
 
     private static String envOrUnset(String name) {
         String v = System.getenv(name);

@@ -9,43 +9,115 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.recurrent.LSTM;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
 
 /**
- * Times DJL's {@code LSTM} block (PyTorch engine, CPU) on rows written by {@code lstm4j bench --peers}:
- * {@code DIR/NAME.properties} (sizes, batch, seq_len, budget) and raw little-endian float32 files
- * {@code DIR/NAME.input} and {@code DIR/NAME.<state_dict name>} (the same seeded weights and input as
- * lstm4j's backends). Prints one line per row: {@code peer DJL NAME median_ms X max_abs_diff Y}, or
- * {@code peer DJL NAME unsupported: WHY} / {@code peer DJL NAME error: MESSAGE}.
+ * DJL's {@code LSTM} block (PyTorch engine, CPU) as a peer that {@code lstm4j bench --peers} times in
+ * the same interleaved rounds as its own backends: this process runs in its own JVM (two LibTorch
+ * versions must never share a process) and answers one command per line on standard input, one
+ * line per command on standard output, after the marker {@code "@lstm4j-peer "}:
+ * <ul>
+ *   <li>{@code load NAME}: the row written to {@code DIR/NAME.properties} (sizes) and raw
+ *       little-endian float32 files {@code DIR/NAME.input} and {@code DIR/NAME.<state_dict name>}
+ *       (the same seeded weights and input as lstm4j's backends); answers {@code ready},
+ *       {@code unsupported: WHY} or {@code error: MESSAGE};</li>
+ *   <li>{@code call}: one untimed forward (warm-up); answers {@code ns T}, its duration;</li>
+ *   <li>{@code block N}: N timed forwards back to back; answers {@code ms T1 ... TN};</li>
+ *   <li>{@code diff}: the largest |difference| of the first forward's output to
+ *       {@code DIR/NAME.reference}; answers {@code diff D};</li>
+ *   <li>{@code quit}.</li>
+ * </ul>
+ * A timed call includes copying the output to a Java array, as lstm4j's calls return theirs.
  */
 public final class DjlPeer {
-    private DjlPeer() {
+    /** Marks a reply, so that anything else a library prints on stdout is not taken for one. */
+    private static final String REPLY = "@lstm4j-peer ";
+    private final Path dir;
+    private NDManager manager;
+    private LSTM lstm;
+    private ParameterStore ps;
+    private NDArray x;
+    private String name;
+    private float[] first;
+
+    private DjlPeer(Path dir) {
+        this.dir = dir;
     }
 
-    public static void main(String[] args) throws Exception {
-        Path dir = Path.of(args[0]);
-        for (int i = 1; i < args.length; i++) {
-            String name = args[i];
+    public static void main(String[] args) throws IOException {
+        DjlPeer peer = new DjlPeer(Path.of(args[0]));
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null && !line.equals("quit");) {
+            String reply;
             try {
-                System.out.println(run(dir, name));
+                reply = peer.handle(line);
             } catch (Exception | Error e) {
                 String msg = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-                System.out.println("peer DJL " + name + " error: " + e.getClass().getSimpleName() + ": " + msg);
+                reply = "error: " + e.getClass().getSimpleName() + ": " + msg;
             }
+            System.out.println(REPLY + reply);
             System.out.flush();
+        }
+        peer.unload();
+    }
+
+    private String handle(String line) throws IOException {
+        String[] f = line.split(" ");
+        switch (f[0]) {
+            case "load":
+                return load(f[1]);
+            case "call": {
+                long t0 = System.nanoTime();
+                forward();
+                return "ns " + (System.nanoTime() - t0);
+            }
+            case "block": {
+                int n = Integer.parseInt(f[1]);
+                StringBuilder sb = new StringBuilder("ms");
+                for (int i = 0; i < n; i++) {
+                    long t0 = System.nanoTime();
+                    forward();
+                    sb.append(' ').append(String.format(Locale.ROOT, "%.6f", (System.nanoTime() - t0) / 1e6));
+                }
+                return sb.toString();
+            }
+            case "diff": {
+                float[] ref = read(dir.resolve(name + ".reference"), first.length);
+                double diff = 0;
+                for (int i = 0; i < ref.length; i++) {
+                    diff = Math.max(diff, Math.abs(ref[i] - first[i]));
+                }
+                return String.format(Locale.ROOT, "diff %.3e", diff);
+            }
+            default:
+                return "error: unknown command '" + line + "'";
         }
     }
 
-    private static String run(Path dir, String name) throws IOException {
+    private void forward() {
+        try (NDManager sub = manager.newSubManager()) {
+            NDList out = lstm.forward(ps, new NDList(x), false);
+            float[] y = out.get(0).toFloatArray(); // the result on the host, as lstm4j returns it
+            if (first == null) {
+                first = y;
+            }
+            out.attach(sub);
+        }
+    }
+
+    private String load(String row) throws IOException {
+        unload();
         Properties p = new Properties();
-        try (var in = Files.newInputStream(dir.resolve(name + ".properties"))) {
+        try (var in = Files.newInputStream(dir.resolve(row + ".properties"))) {
             p.load(in);
         }
         int inputSize = Integer.parseInt(p.getProperty("input_size"));
@@ -55,84 +127,39 @@ public final class DjlPeer {
         int proj = Integer.parseInt(p.getProperty("proj_size"));
         int batch = Integer.parseInt(p.getProperty("batch"));
         int seqLen = Integer.parseInt(p.getProperty("seq_len"));
-        long minNanos = Long.parseLong(p.getProperty("min_nanos"));
-        int minCalls = Integer.parseInt(p.getProperty("min_calls"));
-        int maxCalls = Integer.parseInt(p.getProperty("max_calls"));
-        // The protocol lstm4j's own backends are timed with: blocks of about block_nanos of calls, each
-        // after an untimed pause of settle_millis (0 and 0: back to back).
-        long blockNanos = Long.parseLong(p.getProperty("block_nanos", "0"));
-        long settleMillis = Long.parseLong(p.getProperty("settle_millis", "0"));
         if (proj > 0) {
-            return "peer DJL " + name + " unsupported: DJL's LSTM has no projection (proj_size) option";
+            return "unsupported: DJL's LSTM has no projection (proj_size) option";
         }
-        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            LSTM lstm = LSTM.builder().setStateSize(hidden).setNumLayers(layers).optBidirectional(bidirectional)
-                    .optBatchFirst(true).optReturnState(true).optHasBiases(true).build();
-            lstm.initialize(manager, DataType.FLOAT32, new Shape(batch, seqLen, inputSize));
-            // DJL names a parameter {l|r}_{layer}_{i2h|h2h}_{WEIGHT|BIAS}: PyTorch's weight_ih_l0 and friends.
-            for (Pair<String, Parameter> e : lstm.getParameters()) {
-                String djl = e.getKey().toLowerCase(Locale.ROOT);
-                String torch = (djl.contains("i2h") ? "ih" : "hh");
-                String kind = djl.contains("weight") ? "weight_" : "bias_";
-                int layer = Integer.parseInt(djl.split("_")[1]);
-                String file = kind + torch + "_l" + layer + (djl.startsWith("r") ? "_reverse" : "");
-                NDArray array = e.getValue().getArray();
-                float[] values = read(dir.resolve(name + "." + file), Math.toIntExact(array.size()));
-                array.set(values);
-            }
-            NDArray x = manager.create(read(dir.resolve(name + ".input"), batch * seqLen * inputSize),
-                    new Shape(batch, seqLen, inputSize));
-            ParameterStore ps = new ParameterStore(manager, false);
-            float[] first = null;
-            double[] ms = new double[maxCalls];
-            int n = 0;
-            long spent = 0;
-            long warm = System.nanoTime();
-            long last = 0;
-            for (int w = 0; w < 3 || System.nanoTime() - warm < minNanos / 2; w++) {
-                try (NDManager sub = manager.newSubManager()) {
-                    long t0 = System.nanoTime();
-                    NDList out = lstm.forward(ps, new NDList(x), false);
-                    if (first == null) {
-                        first = out.get(0).toFloatArray();
-                    }
-                    out.attach(sub);
-                    last = System.nanoTime() - t0;
-                }
-            }
-            long t = Math.max(1, last);
-            int block = (int) Math.max(1, Math.min(maxCalls / 4,
-                    Math.max(blockNanos / t, 3 * t <= 2_000_000_000L ? 3 : 1)));
-            while (n < maxCalls && (n < minCalls || spent < minNanos)) {
-                if (settleMillis > 0) {
-                    try {
-                        Thread.sleep(settleMillis);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        break;
-                    }
-                }
-                for (int c = 0; c < block && n < maxCalls; c++) {
-                    try (NDManager sub = manager.newSubManager()) {
-                        long t0 = System.nanoTime();
-                        NDList out = lstm.forward(ps, new NDList(x), false);
-                        out.get(0).toFloatArray(); // the result on the host, as lstm4j returns it
-                        long dt = System.nanoTime() - t0;
-                        out.attach(sub);
-                        spent += dt;
-                        ms[n++] = dt / 1e6;
-                    }
-                }
-            }
-            Arrays.sort(ms, 0, n);
-            double median = n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-            float[] ref = read(dir.resolve(name + ".reference"), first.length);
-            double diff = 0;
-            for (int i = 0; i < ref.length; i++) {
-                diff = Math.max(diff, Math.abs(ref[i] - first[i]));
-            }
-            return String.format(Locale.ROOT, "peer DJL %s median_ms %.4f max_abs_diff %.3e", name, median, diff);
+        manager = NDManager.newBaseManager("PyTorch");
+        lstm = LSTM.builder().setStateSize(hidden).setNumLayers(layers).optBidirectional(bidirectional)
+                .optBatchFirst(true).optReturnState(true).optHasBiases(true).build();
+        lstm.initialize(manager, DataType.FLOAT32, new Shape(batch, seqLen, inputSize));
+        // DJL names a parameter {l|r}_{layer}_{i2h|h2h}_{WEIGHT|BIAS}: PyTorch's weight_ih_l0 and friends.
+        for (Pair<String, Parameter> e : lstm.getParameters()) {
+            String djl = e.getKey().toLowerCase(Locale.ROOT);
+            String torch = djl.contains("i2h") ? "ih" : "hh";
+            String kind = djl.contains("weight") ? "weight_" : "bias_";
+            int layer = Integer.parseInt(djl.split("_")[1]);
+            String file = kind + torch + "_l" + layer + (djl.startsWith("r") ? "_reverse" : "");
+            NDArray array = e.getValue().getArray();
+            array.set(read(dir.resolve(row + "." + file), Math.toIntExact(array.size())));
         }
+        x = manager.create(read(dir.resolve(row + ".input"), batch * seqLen * inputSize),
+                new Shape(batch, seqLen, inputSize));
+        ps = new ParameterStore(manager, false);
+        name = row;
+        first = null;
+        return "ready";
+    }
+
+    private void unload() {
+        if (manager != null) {
+            manager.close();
+        }
+        manager = null;
+        lstm = null;
+        x = null;
+        first = null;
     }
 
     private static float[] read(Path file, int n) throws IOException {
