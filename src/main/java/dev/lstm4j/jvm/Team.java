@@ -61,6 +61,14 @@ final class Team implements AutoCloseable {
          * (see the native team, src/cpu/team.cpp).
          */
         private static final long SPIN_NANOS = 500_000;
+        /**
+         * Past this much of it (longer than any wait between two steps), the spinning yields the core
+         * between checks, so that a worker sharing its core with the caller does not hold off the
+         * caller's next call (see the native team, src/cpu/team.cpp).
+         */
+        private static final long HOT_SPIN_NANOS = 100_000;
+        /** Rounds the caller spins on unfinished parts before it yields between checks. */
+        private static final int CALLER_SPINS = 1 << 16;
 
         final int size;
         private final ReentrantLock owner = new ReentrantLock();
@@ -107,7 +115,7 @@ final class Team implements AutoCloseable {
                 work(gen);
                 int spins = 0;
                 while (finished.get() < parts) {
-                    if (++spins < 1 << 16) {
+                    if (++spins < CALLER_SPINS) {
                         Thread.onSpinWait();
                     } else {
                         Thread.yield(); // a worker holding a part was descheduled: let it run
@@ -151,17 +159,26 @@ final class Team implements AutoCloseable {
             long seen = generation;
             while (!closed) {
                 int spins = 0;
-                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                long hotUntil = System.nanoTime() + HOT_SPIN_NANOS;
+                long spinUntil = hotUntil - HOT_SPIN_NANOS + SPIN_NANOS;
                 while (generation == seen && !closed) {
-                    if ((++spins & 63) != 0 || System.nanoTime() - spinUntil < 0) {
+                    if ((++spins & 63) != 0) {
                         Thread.onSpinWait();
+                        continue;
+                    }
+                    long now = System.nanoTime();
+                    if (now - hotUntil < 0) {
+                        Thread.onSpinWait();
+                    } else if (now - spinUntil < 0) {
+                        Thread.yield(); // a caller sharing this core must not be held off
                     } else {
                         parked.incrementAndGet();
                         if (generation == seen && !closed) {
                             LockSupport.park(this);
                         }
                         parked.decrementAndGet();
-                        spinUntil = System.nanoTime() + SPIN_NANOS;
+                        hotUntil = System.nanoTime() + HOT_SPIN_NANOS;
+                        spinUntil = hotUntil - HOT_SPIN_NANOS + SPIN_NANOS;
                     }
                 }
                 seen = generation;
