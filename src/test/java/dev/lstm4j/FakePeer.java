@@ -34,6 +34,8 @@ public final class FakePeer {
                     sb.append(" 2.000000");
                 }
                 reply = sb.toString();
+            } else if (f[0].equals("jit")) {
+                reply = "jit 0";
             } else if (f[0].equals("diff")) {
                 reply = "diff 1.000e-07";
             } else {

@@ -43,15 +43,18 @@ final class BenchCommand {
 
     /**
      * How long one row runs, per backend: warm-up until both {@code warmupCalls} and {@code warmupNanos}
-     * are reached, then timed calls, in blocks of about {@code blockNanos} per backend and round, until
-     * both {@code minCalls} and {@code minNanos} are reached, or {@code maxCalls}.
+     * are reached, and then until a whole round of calls leaves the JIT compilers idle (for at most
+     * {@code jitQuietNanos} more); then timed calls, in blocks of about {@code blockNanos} per backend
+     * and round, until both {@code minCalls} and {@code minNanos} are reached, or {@code maxCalls}.
      */
-    record Budget(int warmupCalls, long warmupNanos, int minCalls, long minNanos, int maxCalls, long blockNanos) {
+    record Budget(int warmupCalls, long warmupNanos, int minCalls, long minNanos, int maxCalls, long blockNanos,
+            long jitQuietNanos) {
         String describe() {
-            return String.format(Locale.ROOT, "warm-up >= %d call(s)%s, then the median of >= %d calls and >= %s s "
+            return String.format(Locale.ROOT, "warm-up >= %d call(s)%s%s, then the median of >= %d calls and >= %s s "
                     + "(at most %d) in interleaved blocks of ~%s s", warmupCalls,
-                    warmupNanos > 0 ? " and >= " + seconds(warmupNanos) + " s" : "", minCalls, seconds(minNanos),
-                    maxCalls, seconds(blockNanos));
+                    warmupNanos > 0 ? " and >= " + seconds(warmupNanos) + " s" : "",
+                    jitQuietNanos > 0 ? " and until a round compiles nothing (<= " + seconds(jitQuietNanos) + " s more)"
+                            : "", minCalls, seconds(minNanos), maxCalls, seconds(blockNanos));
         }
 
         private static String seconds(long nanos) {
@@ -59,8 +62,10 @@ final class BenchCommand {
         }
     }
 
-    static final Budget FULL = new Budget(3, 500_000_000L, 5, 1_000_000_000L, 2000, 20_000_000L);
-    static final Budget QUICK = new Budget(1, 0L, 3, 20_000_000L, 40, 2_000_000L);
+    // A C2 compilation still running when the timing starts takes one of a small machine's cores for
+    // seconds: on 2 cores, B=64 rows after the B=1 rows measured 108-121 ms on NATIVE instead of 88-95.
+    static final Budget FULL = new Budget(3, 500_000_000L, 5, 1_000_000_000L, 2000, 20_000_000L, 10_000_000_000L);
+    static final Budget QUICK = new Budget(1, 0L, 3, 20_000_000L, 40, 2_000_000L, 0L);
 
     private final PrintStream out;
     private final PrintStream err;
@@ -309,8 +314,26 @@ final class BenchCommand {
         return 0;
     }
 
+    /**
+     * Milliseconds the JIT compilers of this JVM and of the runners' own JVMs (a peer's) have spent so
+     * far, or -1 where the JVM does not say.
+     */
+    private static long jitMillis(List<Runner> runners) {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long total = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
+        for (Runner r : runners) {
+            total += r.jitMillis();
+        }
+        return total;
+    }
+
     /** A backend being timed: lstm4j's own (in this process) or a peer (in its own). */
     private interface Runner {
+        /** Milliseconds the JIT of the runner's own JVM has spent, if it has its own; else 0. */
+        default long jitMillis() {
+            return 0;
+        }
+
         /** One untimed call (warm-up); its duration in ns. */
         long call();
 
@@ -375,6 +398,16 @@ final class BenchCommand {
                 last[i] = runners.get(i).call();
             }
             rounds++;
+        }
+        long quietDeadline = System.nanoTime() + budget.jitQuietNanos();
+        while (System.nanoTime() < quietDeadline) {
+            long before = jitMillis(runners);
+            for (int i = 0; i < k; i++) {
+                last[i] = runners.get(i).call();
+            }
+            if (jitMillis(runners) == before) {
+                break;
+            }
         }
         int[] block = new int[k];
         for (int i = 0; i < k; i++) {
@@ -512,6 +545,12 @@ final class BenchCommand {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for the DJL peer", e);
             }
+        }
+
+        @Override
+        public long jitMillis() {
+            String reply = request("jit");
+            return reply.startsWith("jit ") ? Long.parseLong(reply.substring(4)) : 0;
         }
 
         @Override

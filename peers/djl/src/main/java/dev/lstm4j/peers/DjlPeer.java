@@ -32,6 +32,7 @@ import java.util.Properties;
  *       {@code unsupported: WHY} or {@code error: MESSAGE};</li>
  *   <li>{@code call}: one untimed forward (warm-up); answers {@code ns T}, its duration;</li>
  *   <li>{@code block N}: N timed forwards back to back; answers {@code ms T1 ... TN};</li>
+ *   <li>{@code jit}: milliseconds this JVM's JIT compilers have spent; answers {@code jit MS};</li>
  *   <li>{@code diff}: the largest |difference| of the first forward's output to
  *       {@code DIR/NAME.reference}; answers {@code diff D};</li>
  *   <li>{@code quit}.</li>
@@ -89,6 +90,12 @@ public final class DjlPeer {
                     sb.append(' ').append(String.format(Locale.ROOT, "%.6f", (System.nanoTime() - t0) / 1e6));
                 }
                 return sb.toString();
+            }
+            case "jit": {
+                java.lang.management.CompilationMXBean jit =
+                        java.lang.management.ManagementFactory.getCompilationMXBean();
+                return "jit " + (jit != null && jit.isCompilationTimeMonitoringSupported()
+                        ? jit.getTotalCompilationTime() : 0);
             }
             case "diff": {
                 float[] ref = read(dir.resolve(name + ".reference"), first.length);
