@@ -110,8 +110,7 @@ void Team::worker_loop() {
   uint64_t seen = generation_.load(std::memory_order_acquire);
   for (;;) {
     int spins = 0;
-    auto hot_until = std::chrono::steady_clock::now() + kHotSpinTime;
-    auto spin_until = hot_until - kHotSpinTime + kSpinTime;
+    auto waiting_since = std::chrono::steady_clock::now();
     uint64_t gen;
     while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
       if (stop_.load(std::memory_order_relaxed)) return;
@@ -119,12 +118,12 @@ void Team::worker_loop() {
         cpu_relax();
         continue;
       }
-      const auto now = std::chrono::steady_clock::now();
-      if (now < hot_until) {
+      const auto waited = std::chrono::steady_clock::now() - waiting_since;
+      if (waited < kHotSpinTime) {
         cpu_relax();
         continue;
       }
-      if (now < spin_until) {
+      if (waited < kSpinTime) {
         std::this_thread::yield();
         continue;
       }
@@ -134,8 +133,7 @@ void Team::worker_loop() {
         return stop_.load() || generation_.load(std::memory_order_seq_cst) != seen;
       });
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
-      hot_until = std::chrono::steady_clock::now() + kHotSpinTime;
-      spin_until = hot_until - kHotSpinTime + kSpinTime;
+      waiting_since = std::chrono::steady_clock::now();
     }
     if (stop_.load(std::memory_order_relaxed)) return;
     seen = gen;

@@ -24,10 +24,8 @@ final class JavaLstm<A> {
     private final int proj;
     private final int hOut;
     private final boolean bias;
-    private final A[] wIhT;   // per layer: (in_l, D*4H), both directions side by side, in panels (Panels)
-    private final int blockIh; // the column blocks of the packed W^T: one gate (H), or P for W_hr^T
-    private final int blockHh;
-    private final int blockHr;
+    // W^T packed in panels (Panels) whose column blocks are one gate (H columns); W_hr^T in one block
+    private final A[] wIhT;   // per layer: (in_l, D*4H), both directions side by side
     private final A[] biasCat; // per layer: b_ih + b_hh, (D*4H), or null
     private final A[] wHhT;   // per layer*D + d: (P, 4H)
     private final A[] wHrT;   // per layer*D + d: (H, P), or null
@@ -81,11 +79,6 @@ final class JavaLstm<A> {
         this.hOut = config.realHiddenSize();
         this.bias = config.bias();
         int g = 4 * hidden;
-        // Packed in panels (see Panels) with blocks of one gate, so that a range of hidden units starts
-        // a panel in every gate; W_hr^T in one block.
-        this.blockIh = hidden;
-        this.blockHh = hidden;
-        this.blockHr = proj;
         wIhT = (A[]) new Object[layers];
         biasCat = (A[]) new Object[layers];
         wHhT = (A[]) new Object[layers * dirs];
@@ -303,7 +296,7 @@ final class JavaLstm<A> {
         int in = inputSize;
         for (int l = 0; l < layers; l++) {
             A y = l == layers - 1 ? output : (l % 2 == 0 ? ws.y0 : ws.y1);
-            step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], blockIh, D * G, biasCat[l], gx, 0, D * G);
+            step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], H, D * G, biasCat[l], gx, 0, D * G);
             run(step, rows, in, D * G, 1, 2 * ALIGN);
             for (int d = 0; d < D; d++) {
                 int state = l * D + d;
@@ -320,10 +313,10 @@ final class JavaLstm<A> {
                     int cont = s == 0 ? 0 : Math.min(rowsNow, n[tPrev]);
                     if (cont > 0) {
                         step.product(Step.RECURRENT, y, row0[tPrev] * yCols + d * P, bStride * yCols, rowsNow, P,
-                                wHhT[state], blockHh, G, null, gh, 0, G);
+                                wHhT[state], H, G, null, gh, 0, G);
                         step.startingRows(cont, h0, state * B * P + cont * P, P);
                     } else if (h0 != null) {
-                        step.product(Step.RECURRENT, h0, state * B * P, P, rowsNow, P, wHhT[state], blockHh, G, null, gh,
+                        step.product(Step.RECURRENT, h0, state * B * P, P, rowsNow, P, wHhT[state], H, G, null, gh,
                                 0, G);
                     } else {
                         step.mode = Step.GATES_ONLY;
@@ -333,7 +326,7 @@ final class JavaLstm<A> {
                     if (proj > 0) {
                         step.gates(rowsNow, gx, gxOff, bStride * D * G, gh, c, ws.hFull, 0, H);
                         run(step, rowsNow, P, H, 4, ALIGN);
-                        step.product(Step.PROJECTION, ws.hFull, 0, H, rowsNow, H, wHrT[state], blockHr, P, null, y, yOff,
+                        step.product(Step.PROJECTION, ws.hFull, 0, H, rowsNow, H, wHrT[state], P, P, null, y, yOff,
                                 bStride * yCols);
                         run(step, rowsNow, H, P, 1, ALIGN);
                     } else {

@@ -159,17 +159,16 @@ final class Team implements AutoCloseable {
             long seen = generation;
             while (!closed) {
                 int spins = 0;
-                long hotUntil = System.nanoTime() + HOT_SPIN_NANOS;
-                long spinUntil = hotUntil - HOT_SPIN_NANOS + SPIN_NANOS;
+                long waitingSince = System.nanoTime();
                 while (generation == seen && !closed) {
                     if ((++spins & 63) != 0) {
                         Thread.onSpinWait();
                         continue;
                     }
-                    long now = System.nanoTime();
-                    if (now - hotUntil < 0) {
+                    long waited = System.nanoTime() - waitingSince;
+                    if (waited < HOT_SPIN_NANOS) {
                         Thread.onSpinWait();
-                    } else if (now - spinUntil < 0) {
+                    } else if (waited < SPIN_NANOS) {
                         Thread.yield(); // a caller sharing this core must not be held off
                     } else {
                         parked.incrementAndGet();
@@ -177,8 +176,7 @@ final class Team implements AutoCloseable {
                             LockSupport.park(this);
                         }
                         parked.decrementAndGet();
-                        hotUntil = System.nanoTime() + HOT_SPIN_NANOS;
-                        spinUntil = hotUntil - HOT_SPIN_NANOS + SPIN_NANOS;
+                        waitingSince = System.nanoTime();
                     }
                 }
                 seen = generation;
