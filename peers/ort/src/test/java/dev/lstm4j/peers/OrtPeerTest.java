@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -59,7 +60,10 @@ class OrtPeerTest {
                 Arguments.of("uni_l3_seq_first", LstmConfig.builder(5, 7).numLayers(3).batchFirst(false).build(), 2, 4),
                 Arguments.of("bi_l2_no_bias", LstmConfig.builder(4, 6).numLayers(2).bidirectional(true)
                         .batchFirst(true).bias(false).build(), 3, 5),
-                Arguments.of("bi_l1_b1_t1", LstmConfig.builder(3, 8).bidirectional(true).batchFirst(true).build(), 1, 1));
+                Arguments.of("bi_l1_b1_t1", LstmConfig.builder(3, 8).bidirectional(true).batchFirst(true).build(), 1, 1),
+                // a batch large enough for ORT to split it across threads, and GEMMs past one register tile
+                Arguments.of("bi_l2_b32_t16_h64", LstmConfig.builder(48, 64).numLayers(2).bidirectional(true)
+                        .batchFirst(true).build(), 32, 16));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -119,6 +123,33 @@ class OrtPeerTest {
     }
 
     @Test
+    void readsTheOptionalKeys() throws IOException {
+        LstmConfig config = LstmConfig.builder(4, 6).numLayers(2).batchFirst(true).build();
+        LstmOutput ref = writeRow(dir, "one_thread", config, 3, 5, 3);
+        Path props = dir.resolve("one_thread.properties");
+        PeerRow bench = PeerRow.read(dir, "one_thread");
+        assertTrue(bench.batchFirst() && bench.bias(), "the bench's rows: batch_first, biases");
+        if (System.getenv("LSTM4J_PEER_THREADS") == null) {
+            assertEquals(Runtime.getRuntime().availableProcessors(), bench.threads());
+        }
+        Files.writeString(props, Files.readString(props) + "threads=1\nbatch_first=true\n");
+        assertEquals(1, PeerRow.read(dir, "one_thread").threads());
+        try (OrtPeer peer = new OrtPeer(dir)) {
+            assertEquals("ready", peer.handle("load one_thread"));
+            assertTrue(peer.handle("call").startsWith("ns "));
+            assertTrue(maxAbsDiff(ref.output(), peer.firstResult()[0]) <= TOLERANCE);
+        }
+        Files.writeString(props, Files.readString(props) + "threads=0\n");
+        assertTrue(peer(dir, "load one_thread").endsWith("threads must be positive, got 0"));
+    }
+
+    private static String peer(Path dir, String command) {
+        try (OrtPeer peer = new OrtPeer(dir)) {
+            return peer.handle(command);
+        }
+    }
+
+    @Test
     void reordersGatesFromTorchToOnnx() {
         // PyTorch's blocks i, f, g, o (hidden 1, two columns) -> ONNX's i, o, f, c
         float[] torch = {1, 2, 10, 20, 100, 200, 1000, 2000};
@@ -136,6 +167,8 @@ class OrtPeerTest {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), OrtPeer.class.getName(), dir.toString());
         Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("ort-peer.log").toFile()).start();
+        // a peer that stops answering ends the test instead of blocking it: its stdout closes
+        CompletableFuture.delayedExecutor(120, TimeUnit.SECONDS).execute(p::destroyForcibly);
         try (BufferedWriter in = new BufferedWriter(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
                 BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             assertEquals("ready", request(in, out, "load bi_l2"));
