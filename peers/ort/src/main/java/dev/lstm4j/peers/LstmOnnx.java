@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import onnx.Onnx.AttributeProto;
@@ -178,7 +179,7 @@ final class LstmOnnx {
 
     private static TensorProto int64Tensor(String name, long... values) {
         return TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
-                .addDims(values.length).addAllInt64Data(java.util.Arrays.stream(values).boxed().toList()).build();
+                .addDims(values.length).addAllInt64Data(Arrays.stream(values).boxed().toList()).build();
     }
 
     private static ValueInfoProto floatValue(String name, long... dims) {
