@@ -297,8 +297,8 @@ public final class Safetensors {
         }
         if (bits % 8 != 0 || bits / 8 != end - begin) {
             throw new InvalidFileException(file, "tensor '" + name + "' shape " + Arrays.toString(shape) + " needs "
-                    + (bits % 8 == 0 ? bits / 8 : bits / 8.0) + " bytes of " + dtype + ", data_offsets give "
-                    + (end - begin));
+                    + (bits % 8 == 0 ? bits / 8 + " bytes" : bits + " bits (not whole bytes)") + " of " + dtype
+                    + ", data_offsets give " + (end - begin));
         }
         return new Entry(name, dtype, shape, numel, begin, end);
     }

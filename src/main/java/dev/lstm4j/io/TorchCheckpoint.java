@@ -527,6 +527,7 @@ public final class TorchCheckpoint {
         private static final short BINSTRING = 'T';
         private static final short BYTEARRAY8 = 0x96;
         private static final short LONG4 = 0x8b;
+        private static final short SETITEMS = 'u';
 
         @Override
         protected Object dispatch(short key) throws PickleException, IOException {
@@ -563,6 +564,20 @@ public final class TorchCheckpoint {
                 }
                 case BINBYTES8 -> {
                     stack.add(readCounted(8));
+                    return NO_RETURN_VALUE;
+                }
+                case SETITEMS -> {
+                    // In the pickle's order (the library collects the pairs in a HashMap first): a
+                    // state_dict's order is the module's, and the bounds' messages name the first culprit.
+                    List<Object> items = stack.pop_all_since_marker();
+                    if (items.size() % 2 != 0 || !(stack.peek() instanceof Map<?, ?>)) {
+                        throw new PickleException("SETITEMS without key-value pairs on a dict");
+                    }
+                    @SuppressWarnings("unchecked")
+                    Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
+                    for (int i = 0; i < items.size(); i += 2) {
+                        dict.put(items.get(i), items.get(i + 1));
+                    }
                     return NO_RETURN_VALUE;
                 }
                 case INST, OBJ, EXT1, EXT2, EXT4, BYTEARRAY8, LONG4 -> throw new RefusedException(
