@@ -459,25 +459,30 @@ public final class Safetensors {
                 out.write(' ');
             }
             for (Object v : tensors.values()) {
-                out.write(bytesOf(v));
+                writeData(out, v);
             }
         }
     }
 
-    private static byte[] bytesOf(Object v) {
-        if (v instanceof long[]) {
-            long[] a = (long[]) v;
-            ByteBuffer b = ByteBuffer.allocate(a.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-            b.asLongBuffer().put(a);
-            return b.array();
+    /** Writes one value's data little-endian, a chunk at a time (no byte count of a whole tensor as an int). */
+    private static void writeData(OutputStream out, Object v) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        int n = v instanceof long[] l ? l.length : ((Tensor) v).numel();
+        int per = CHUNK_BYTES / 8;
+        for (int done = 0; done < n; done += per) {
+            int count = Math.min(per, n - done);
+            b.clear();
+            if (v instanceof long[] l) {
+                b.asLongBuffer().put(l, done, count);
+                b.position(8 * count);
+            } else if (((Tensor) v).dtype() == DType.FLOAT32) {
+                b.asFloatBuffer().put(((Tensor) v).floatData(), done, count);
+                b.position(4 * count);
+            } else {
+                b.asDoubleBuffer().put(((Tensor) v).doubleData(), done, count);
+                b.position(8 * count);
+            }
+            out.write(b.array(), 0, b.position());
         }
-        Tensor t = (Tensor) v;
-        ByteBuffer b = ByteBuffer.allocate(t.numel() * t.dtype().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        if (t.dtype() == DType.FLOAT32) {
-            b.asFloatBuffer().put(t.floatData());
-        } else {
-            b.asDoubleBuffer().put(t.doubleData());
-        }
-        return b.array();
     }
 }

@@ -343,9 +343,12 @@ public final class TorchCheckpoint {
                     throw new InvalidFileException(file, tensor + "storage data/" + s.key() + " of " + s.numel()
                             + " elements overflows");
                 }
-                if (s.numel() < 0 || entry.getSize() < need) {
+                // A stored entry holds what its compressed size says, whatever its declared size claims.
+                long holds = entry.getMethod() == ZipEntry.STORED ? Math.min(entry.getSize(), entry.getCompressedSize())
+                        : entry.getSize();
+                if (s.numel() < 0 || holds < need) {
                     throw new InvalidFileException(file, tensor + "storage data/" + s.key() + " has "
-                            + entry.getSize() + " bytes, expected " + need);
+                            + holds + " bytes, expected " + need);
                 }
                 if (!s.type().isFloat()) {
                     continue; // checked, never read
