@@ -44,14 +44,13 @@ import net.razorvine.pickle.Unpickler;
  * <ul>
  * <li>the storages read total at most the file's size when stored uncompressed (as {@code torch.save}
  *     writes them: the storage entries' sizes in the archive may not add up to more than the file), and
- *     at most {@value #MAX_INFLATION} times their compressed size plus {@value #INFLATION_ALLOWANCE}
- *     bytes when compressed (a deflate bomb is refused by its declared size, and never inflated further);
- * <li>the tensors returned hold at most {@value #MAX_EXTRA_ELEMENTS} elements more than the float
- *     storages they view: identical views of one storage (tied weights) share one array, and views that
- *     read the same elements more than once (stride 0, overlapping offsets) are allowed only up to that
- *     many extra elements;
- * <li>each storage is read once, only as far as its views reach, and the pickle is at most
- *     {@value #MAX_PICKLE_BYTES} bytes.
+ *     at most 32 times their compressed size plus 16 MiB when compressed (a deflate bomb is refused by
+ *     its declared size, and never inflated further);
+ * <li>the tensors returned hold at most 2^24 elements more than the float storages they view:
+ *     identical views of one storage (tied weights) share one array, and views that read the same
+ *     elements more than once (stride 0, overlapping offsets) are allowed only up to that many extra
+ *     elements;
+ * <li>each storage is read once, only as far as its views reach, and the pickle is at most 64 MiB.
  * </ul>
  */
 public final class TorchCheckpoint {
