@@ -157,6 +157,51 @@ class HostileFilesTest {
     }
 
     @Test
+    void zipEntriesSharingTheirBytesAreRefused() throws IOException {
+        // An archive whose central directory names the bytes of one 4 MiB stored entry 100
+        // times (data/0 .. data/99 at the same offset): 400 MiB of storages in a 4 MB file.
+        int n = 1 << 20;
+        Checkpoints c = new Checkpoints().storage("0", floats(n));
+        for (int i = 0; i < 100; i++) {
+            c.key("w" + i).view("FloatStorage", Integer.toString(i), n, 0, new long[] {n}, new long[] {1});
+        }
+        Path f = c.save(dir.resolve("shared.pt"));
+        byte[] zip = Files.readAllBytes(f);
+        ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
+        int eocd = zip.length - 22; // no archive comment
+        int cenSize = b.getInt(eocd + 12);
+        int cenOffset = b.getInt(eocd + 16);
+        java.io.ByteArrayOutputStream cen = new java.io.ByteArrayOutputStream();
+        cen.write(zip, cenOffset, cenSize);
+        int entries = b.getShort(eocd + 10);
+        for (int at = cenOffset; at < cenOffset + cenSize; ) {
+            int nameLen = b.getShort(at + 28);
+            int len = 46 + nameLen + b.getShort(at + 30) + b.getShort(at + 32);
+            if (new String(zip, at + 46, nameLen, StandardCharsets.UTF_8).equals("archive/data/0")) {
+                for (int k = 1; k < 100; k++) {
+                    byte[] name = ("archive/data/" + k).getBytes(StandardCharsets.UTF_8);
+                    ByteBuffer rec = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                    rec.put(zip, at, 46).putShort(28, (short) name.length).putShort(30, (short) 0)
+                            .putShort(32, (short) 0).position(46);
+                    rec.put(name);
+                    cen.writeBytes(rec.array());
+                    entries++;
+                }
+            }
+            at += len;
+        }
+        ByteBuffer end = ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN).put(zip, eocd, 22);
+        end.putShort(8, (short) entries).putShort(10, (short) entries).putInt(12, cen.size());
+        Path shared = dir.resolve("shared2.pt");
+        try (var out = Files.newOutputStream(shared)) {
+            out.write(zip, 0, cenOffset);
+            out.write(cen.toByteArray());
+            out.write(end.array());
+        }
+        refusedSmall(shared, "the storages' entries add up to", "the archive's entries overlap");
+    }
+
+    @Test
     void aCompressedCheckpointOfRealWeightsLoads() throws IOException {
         Path f = new Checkpoints().deflateStorages().storage("0", floats(5000))
                 .key("w").view("FloatStorage", "0", 5000, 0, new long[] {50, 100}, new long[] {100, 1})
