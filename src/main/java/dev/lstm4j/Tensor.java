@@ -12,6 +12,11 @@ import java.util.Objects;
  * for free. Treat a tensor passed to a forward call as read-only for the duration of the call.
  */
 public final class Tensor {
+    /** The most elements a Java array is sure to hold (HotSpot refuses the last few below 2^31). */
+    static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+    /** Element counts saturate here: more than any array holds, and no product of two can overflow. */
+    private static final long SATURATED = 1L << 31;
+
     private final int[] shape;
     private final DType dtype;
     private final float[] floats;
@@ -38,37 +43,56 @@ public final class Tensor {
         return new Tensor(s, DType.FLOAT64, null, data);
     }
 
-    /** A new tensor of zeros. */
+    /**
+     * A new tensor of zeros.
+     *
+     * @throws IllegalArgumentException if a size is negative or the shape has more elements than a
+     *                                  Java array holds
+     */
     public static Tensor zeros(DType dtype, int... shape) {
-        long n = numel(shape);
-        if (n > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException(
-                    "shape: " + Arrays.toString(shape) + " has " + n + " elements, more than a Java array holds");
+        Objects.requireNonNull(dtype, "dtype");
+        long n = numel(checkedSizes(shape));
+        if (n > MAX_ELEMENTS) {
+            throw new IllegalArgumentException("shape: " + Arrays.toString(shape) + " has " + describeCount(n)
+                    + " elements, more than a Java array holds (" + MAX_ELEMENTS + ")");
         }
         return dtype == DType.FLOAT32 ? of(new float[(int) n], shape) : of(new double[(int) n], shape);
     }
 
     private static int[] checkedShape(int[] shape, int length) {
-        Objects.requireNonNull(shape, "shape");
-        for (int d : shape) {
-            if (d < 0) {
-                throw new IllegalArgumentException("shape: sizes must be >= 0, got " + Arrays.toString(shape));
-            }
-        }
-        long n = numel(shape);
+        long n = numel(checkedSizes(shape));
         if (n != length) {
-            throw new IllegalArgumentException("data: shape " + Arrays.toString(shape) + " needs " + n
+            throw new IllegalArgumentException("data: shape " + Arrays.toString(shape) + " needs " + describeCount(n)
                     + " elements, got " + length);
         }
         return shape.clone();
     }
 
+    private static int[] checkedSizes(int[] shape) {
+        Objects.requireNonNull(shape, "shape");
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] < 0) {
+                throw new IllegalArgumentException("shape: dimension " + d + " has negative size " + shape[d]
+                        + " in " + Arrays.toString(shape));
+            }
+        }
+        return shape;
+    }
+
+    /**
+     * The product of the sizes, saturated at 2^31 (more than any array holds) so that it cannot wrap:
+     * [2^30, 2^30, 16] must not come out as 0. A zero size anywhere still gives 0.
+     */
     private static long numel(int[] shape) {
         long n = 1;
         for (int d : shape) {
-            n *= d;
+            n = Math.min(n * d, SATURATED);
         }
         return n;
+    }
+
+    private static String describeCount(long n) {
+        return n >= SATURATED ? "more than " + Integer.MAX_VALUE : Long.toString(n);
     }
 
     /** The element type. */

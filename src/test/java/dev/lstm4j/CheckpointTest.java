@@ -1,10 +1,13 @@
 package dev.lstm4j;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.io.Checkpoints;
 import dev.lstm4j.io.InvalidFileException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -119,6 +123,76 @@ class CheckpointTest {
         }
         InvalidFileException m = assertThrows(InvalidFileException.class, () -> StateDict.load(stripped));
         assertTrue(m.getMessage().contains("storage data/0 is missing"), m.getMessage());
+    }
+
+    /**
+     * Issue 13 item 8: what torch.load(weights_only=True) loads loads here too. A tagger with a BatchNorm
+     * (int64 num_batches_tracked), a bool mask, an int32 tensor, a quantized tensor and a parameter wrapper
+     * around its LSTM: the LSTM under its prefix runs and reproduces its golden case on every backend.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Backend.class)
+    void aCheckpointWithBatchNormAndOtherDtypesLoads(Backend backend) throws IOException {
+        GoldenCase c = GoldenCase.load(TestSupport.goldenDir().resolve("proj_l1_b2_t3_i4_h5_p3_hx.safetensors"));
+        Checkpoints ck = new Checkpoints();
+        ck.storage("bn", new byte[32]).key("bn.running_mean").view("FloatStorage", "bn", 8, 0, new long[] {4},
+                new long[] {1});
+        ck.storage("nbt", new byte[] {3, 0, 0, 0, 0, 0, 0, 0}).key("bn.num_batches_tracked")
+                .view("LongStorage", "nbt", 1, 0, new long[0], new long[0]);
+        ck.storage("mask", new byte[] {1, 0, 1, 1}).key("mask").view("BoolStorage", "mask", 4, 0, new long[] {2, 2},
+                new long[] {2, 1});
+        ck.storage("ids", new byte[8]).key("ids").view("IntStorage", "ids", 2, 0, new long[] {2}, new long[] {1});
+        ck.key("q").call("torch._utils", "_rebuild_qtensor");
+        c.weights().asMap().forEach((k, v) -> ck.floatTensor("encoder." + k, v));
+        Path file = ck.save(dir.resolve("tagger.pt"));
+        StateDict all = StateDict.load(file);
+        assertEquals("int64 []", all.otherEntries().get("bn.num_batches_tracked"));
+        assertEquals("bool [2, 2]", all.otherEntries().get("mask"));
+        assertEquals("int32 [2]", all.otherEntries().get("ids"));
+        assertTrue(all.otherEntries().get("q").contains("a quantized tensor"), all.otherEntries().toString());
+        assertEquals(4, all.get("bn.running_mean").numel());
+        StateDict weights = all.withPrefix("encoder.");
+        assertEquals(Map.of(), weights.otherEntries());
+        try (Lstm lstm = Lstm.create(LstmConfig.inferFrom(weights).batchFirst(c.lstmConfig().batchFirst()).build(), weights,
+                backend, Device.cpu())) {
+            LstmOutput out = lstm.forward(c.tensor("input"), c.tensor("h0"), c.tensor("c0"));
+            double err = Math.max(out.output().maxAbsDiff(c.tensor("output")), out.cN().maxAbsDiff(c.tensor("c_n")));
+            assertTrue(err <= c.tolerance(), backend + ": max_abs_err " + err);
+        }
+        // A prefix that selects only entries the reader does not read still selects them.
+        assertEquals(Map.of("_batches_tracked", "int64 []"), all.withPrefix("bn.num").otherEntries());
+    }
+
+    /** An LSTM weight of an integer dtype is named, with its dtype; torch.load is not blamed. */
+    @Test
+    void anLstmWeightOfAnIntegerDtypeSaysWhichAndWhy() throws IOException {
+        GoldenCase c = GoldenCase.load(TestSupport.goldenDir().resolve("proj_l1_b2_t3_i4_h5_p3_hx.safetensors"));
+        Checkpoints ck = new Checkpoints();
+        c.weights().asMap().forEach((k, v) -> {
+            if (k.equals("weight_ih_l0")) {
+                ck.storage("long", new byte[8 * 80]).key(k).view("LongStorage", "long", 80, 0, new long[] {20, 4},
+                        new long[] {4, 1});
+            } else {
+                ck.floatTensor(k, v);
+            }
+        });
+        StateDict w = StateDict.load(ck.save(dir.resolve("int.pt")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Lstm.create(c.lstmConfig(), w, Backend.JAVA, Device.cpu()));
+        assertTrue(e.getMessage().contains("weight_ih_l0: expected float32 of shape [20, 4], got int64 [20, 4] (an LSTM "
+                + "takes floating-point weights"), e.getMessage());
+        assertFalse(e.getMessage().contains("weights_only"), e.getMessage());
+    }
+
+    /** _rebuild_parameter (a saved nn.Parameter) and a float16 storage load as float32 tensors. */
+    @Test
+    void parametersAndHalfStoragesLoad() throws IOException {
+        Checkpoints ck = new Checkpoints().storage("h", new byte[] {0, 0x3c, 0, (byte) 0xc0});
+        ck.key("p").raw('c').raw("torch._utils\n_rebuild_parameter\n".chars().toArray()).raw('(');
+        ck.view("HalfStorage", "h", 2, 0, new long[] {2}, new long[] {1});
+        ck.raw(0x88, ')', 't', 'R'); // (tensor, True, ()) -> Parameter
+        StateDict sd = StateDict.load(ck.save(dir.resolve("param.pt")));
+        assertArrayEquals(new float[] {1f, -2f}, sd.get("p").floatData());
     }
 
     private static void assertRefused(Path file, String expected) {

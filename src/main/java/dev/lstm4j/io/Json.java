@@ -7,8 +7,12 @@ import java.util.Map;
 
 /**
  * A strict, small JSON reader and writer for safetensors headers (objects, arrays, strings,
- * numbers, booleans, null). Kept in-house so that the core library has no dependencies at all;
- * nesting depth is bounded so hostile headers cannot exhaust the stack.
+ * numbers, booleans, null), following RFC 8259 to the letter: numbers without leading zeros or a
+ * plus sign, backslash-u escapes of exactly four hex digits, surrogates only in pairs, no duplicate
+ * keys (the input is a Java string: the caller decodes UTF-8 strictly). Kept in-house because a
+ * header needs only this much and a JSON library would be one more dependency for every user (the
+ * pure-Java engine runs on the pickle reader alone); nesting depth is bounded so hostile headers
+ * cannot exhaust the stack.
  */
 final class Json {
     private static final int MAX_DEPTH = 64;
@@ -165,17 +169,26 @@ final class Json {
                     case 'n': b.append('\n'); break;
                     case 'r': b.append('\r'); break;
                     case 't': b.append('\t'); break;
-                    case 'u':
-                        if (i + 4 > s.length()) {
-                            throw error("short \\u escape");
+                    case 'u': {
+                        char u = hex4();
+                        if (Character.isHighSurrogate(u)) {
+                            // A high surrogate must be followed by an escaped low one (RFC 8259, 7).
+                            if (!s.startsWith("\\u", i)) {
+                                throw error("lone surrogate \\u" + Integer.toHexString(u));
+                            }
+                            i += 2;
+                            char low = hex4();
+                            if (!Character.isLowSurrogate(low)) {
+                                throw error("lone surrogate \\u" + Integer.toHexString(u));
+                            }
+                            b.append(u).append(low);
+                        } else if (Character.isLowSurrogate(u)) {
+                            throw error("lone surrogate \\u" + Integer.toHexString(u));
+                        } else {
+                            b.append(u);
                         }
-                        try {
-                            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        } catch (NumberFormatException ex) {
-                            throw error("bad \\u escape");
-                        }
-                        i += 4;
                         break;
+                    }
                     default:
                         throw error("bad escape '\\" + e + "'");
                 }
@@ -187,29 +200,75 @@ final class Json {
         }
     }
 
+    /** The four hex digits of a backslash-u escape (Integer.parseInt would also take a sign, as in "+041"). */
+    private char hex4() {
+        if (i + 4 > s.length()) {
+            throw error("short \\u escape");
+        }
+        int v = 0;
+        for (int k = 0; k < 4; k++) {
+            char c = s.charAt(i + k);
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) {
+                throw error("bad \\u escape '\\u" + s.substring(i, i + 4) + "'");
+            }
+            v = v * 16 + d;
+        }
+        i += 4;
+        return (char) v;
+    }
+
+    /** RFC 8259 number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
     private Object number() {
         int start = i;
         if (s.charAt(i) == '-') {
             i++;
         }
+        if (i < s.length() && s.charAt(i) == '0') {
+            i++;
+            if (i < s.length() && isDigit(s.charAt(i))) {
+                throw error("number with a leading zero");
+            }
+        } else if (!digits()) {
+            throw error("bad number '" + s.substring(start, i) + "'");
+        }
         boolean integral = true;
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c >= '0' && c <= '9') {
+        if (i < s.length() && s.charAt(i) == '.') {
+            integral = false;
+            i++;
+            if (!digits()) {
+                throw error("bad number '" + s.substring(start, i) + "': no digit after the point");
+            }
+        }
+        if (i < s.length() && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+            integral = false;
+            i++;
+            if (i < s.length() && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
                 i++;
-            } else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-                integral = false;
-                i++;
-            } else {
-                break;
+            }
+            if (!digits()) {
+                throw error("bad number '" + s.substring(start, i) + "': no digit in the exponent");
             }
         }
         String text = s.substring(start, i);
         try {
             return integral ? (Object) Long.parseLong(text) : (Object) Double.parseDouble(text);
         } catch (NumberFormatException e) {
-            throw error("bad number '" + text + "'");
+            throw error("number '" + text + "' is out of range");
         }
+    }
+
+    private boolean digits() {
+        int from = i;
+        while (i < s.length() && isDigit(s.charAt(i))) {
+            i++;
+        }
+        return i > from;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     /** Writes a string as a JSON string literal. */
