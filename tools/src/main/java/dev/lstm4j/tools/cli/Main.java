@@ -1,6 +1,6 @@
-package dev.lstm4j.cli;
+package dev.lstm4j.tools.cli;
 
-import dev.lstm4j.bench.BenchmarkRow;
+import dev.lstm4j.tools.bench.BenchmarkRow;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.stream.Collectors;

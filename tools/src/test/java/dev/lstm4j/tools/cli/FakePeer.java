@@ -1,4 +1,4 @@
-package dev.lstm4j;
+package dev.lstm4j.tools.cli;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

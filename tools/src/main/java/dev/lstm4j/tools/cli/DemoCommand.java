@@ -1,4 +1,4 @@
-package dev.lstm4j.cli;
+package dev.lstm4j.tools.cli;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;
@@ -6,7 +6,7 @@ import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package dev.lstm4j.bench;
+package dev.lstm4j.tools.bench;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;

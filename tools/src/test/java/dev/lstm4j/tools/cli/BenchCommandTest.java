@@ -1,4 +1,4 @@
-package dev.lstm4j;
+package dev.lstm4j.tools.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.lstm4j.cli;
+package dev.lstm4j.tools.cli;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;

@@ -1,9 +1,9 @@
-package dev.lstm4j.cli;
+package dev.lstm4j.tools.cli;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;
 import dev.lstm4j.Precision;
-import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;

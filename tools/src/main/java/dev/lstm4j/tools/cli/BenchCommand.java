@@ -1,4 +1,4 @@
-package dev.lstm4j.cli;
+package dev.lstm4j.tools.cli;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;
@@ -7,7 +7,7 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.bench.BenchmarkRow;
+import dev.lstm4j.tools.bench.BenchmarkRow;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;

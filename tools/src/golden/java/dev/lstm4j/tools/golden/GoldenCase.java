@@ -1,4 +1,4 @@
-package dev.lstm4j.golden;
+package dev.lstm4j.tools.golden;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.DType;

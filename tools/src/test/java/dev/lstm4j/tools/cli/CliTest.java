@@ -1,4 +1,4 @@
-package dev.lstm4j;
+package dev.lstm4j.tools.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,7 +90,7 @@ class CliTest {
         TestSupport.CliRun i = run("inspect", model.toString(), "--prefix", "encoder.");
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("inferred: LSTM(8, 16, num_layers=2, bidirectional=True, proj_size=6)"), i.out());
-        dev.lstm4j.golden.GoldenCase c = dev.lstm4j.golden.GoldenCase.load(
+        dev.lstm4j.tools.golden.GoldenCase c = dev.lstm4j.tools.golden.GoldenCase.load(
                 TestSupport.goldenDir().resolve(caseName + ".safetensors"));
         Path in = dir.resolve("in.safetensors");
         java.util.Map<String, Object> inputs = new java.util.LinkedHashMap<>();
