@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.tools.golden.GoldenCase;
 import dev.lstm4j.io.InvalidFileException;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -14,20 +14,6 @@ public final class TestSupport {
     private TestSupport() {
     }
 
-    /** Exit code and output of one in-process run of the command line. */
-    public record CliRun(int code, String out, String err) {
-    }
-
-    /** Runs {@code lstm4j ARGS} in this JVM, capturing stdout and stderr. */
-    public static CliRun runCli(String... args) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
-        int code = dev.lstm4j.cli.Main.run(args, new java.io.PrintStream(out, true, utf8),
-                new java.io.PrintStream(err, true, utf8));
-        return new CliRun(code, out.toString(utf8), err.toString(utf8));
-    }
-
     /** The golden case folder among the test resources. */
     public static Path goldenDir() {
         try {
@@ -37,7 +23,7 @@ public final class TestSupport {
         }
     }
 
-    /** Every golden case file (not the packed ones), sorted. */
+    /** Every golden case file (every {@code *.safetensors} of the folder, packed ones included), sorted. */
     public static List<Path> goldenFiles() throws IOException {
         try (Stream<Path> s = Files.list(goldenDir())) {
             return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().collect(Collectors.toList());

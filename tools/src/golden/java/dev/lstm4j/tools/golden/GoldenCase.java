@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * One case in the golden format computed by PyTorch (see {@code src/test/resources/golden/README.md}):
  * an LSTM or LSTMCell's configuration and weights, its inputs, and PyTorch's float64 results.
- * Used by the parity tests and by {@code lstm4j verify}.
+ * Used by {@code lstm4j verify} and by the library's parity tests, which compile this same file
+ * ({@code tools/src/golden/java} is a test source root of the library's build): the format is written once.
  */
 public final class GoldenCase {
     /** Tolerance against the float64 truth for a float32 implementation (max abs). */
@@ -67,6 +68,12 @@ public final class GoldenCase {
             if (!meta.containsKey(key)) {
                 throw new InvalidFileException(file, "not a golden case: __metadata__ lacks '" + key + "'");
             }
+        }
+        // Only LSTMs: a GRU or RNN case would otherwise run as an LSTM and be compared with another model's results.
+        String kind = meta.get("kind");
+        if (!"lstm".equals(kind) && !"cell".equals(kind)) {
+            throw new InvalidFileException(file, "unsupported golden case kind '" + kind
+                    + "': expected lstm (torch.nn.LSTM) or cell (torch.nn.LSTMCell)");
         }
         if (!isCell() && !(meta.containsKey("num_layers") && meta.containsKey("bidirectional")
                 && meta.containsKey("proj_size") && meta.containsKey("batch_first"))) {

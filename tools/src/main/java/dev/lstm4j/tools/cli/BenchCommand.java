@@ -10,7 +10,7 @@ import dev.lstm4j.Tensor;
 import dev.lstm4j.tools.bench.BenchmarkRow;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +25,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lstm4j bench [--quick] [--rows NAME,...] [--backends B,...] [--csv FILE]}: times float32 CPU
@@ -33,7 +38,10 @@ import java.util.Set;
  * difference to LIBTORCH's result. Exit 0 on success, 1 if a backend disagrees with LIBTORCH beyond
  * {@value #TOLERANCE}, 2 on bad usage, an unwritable CSV file or no available backend.
  */
-final class BenchCommand {
+@Command(name = "bench", sortOptions = false, description = {"Time float32 forward passes on every available backend.",
+    "Rows below, cpu by default; per row and backend: median ms, GFLOP/s and share of the FMA peak, ratio and max "
+        + "abs diff to LIBTORCH. Exit 1 if a backend disagrees with LIBTORCH beyond 1e-4."})
+final class BenchCommand implements Callable<Integer> {
     /** Largest float32 difference to LIBTORCH accepted; far above rounding, far below a wrong result. */
     static final double TOLERANCE = 1e-4;
     /** Untimed pause before each block of calls; see {@link #settle()}. */
@@ -67,55 +75,53 @@ final class BenchCommand {
     static final Budget FULL = new Budget(3, 500_000_000L, 5, 1_000_000_000L, 2000, 20_000_000L, 10_000_000_000L);
     static final Budget QUICK = new Budget(1, 0L, 3, 20_000_000L, 40, 2_000_000L, 0L);
 
-    private final PrintStream out;
-    private final PrintStream err;
+    @Spec
+    CommandSpec spec;
 
-    BenchCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+    @Option(names = "--quick", description = "a much smaller time budget")
+    boolean quick;
+
+    @Option(names = "--rows", paramLabel = "NAME,...", description = "these rows only (default: all)")
+    String rowNames;
+
+    @Option(names = "--backends", paramLabel = "B,...", description = "these backends only (default: all)")
+    String backendNames;
+
+    @Option(names = "--device", paramLabel = "D", converter = Converters.DeviceConverter.class,
+            description = "device (default: cpu)")
+    Device device = Device.cpu();
+
+    @Option(names = "--peers", description = "also DJL 0.35.1 in its own JVM (peers/djl)")
+    boolean peers;
+
+    @Option(names = "--csv", paramLabel = "FILE",
+            description = "also write config,backend,device,median_ms,gflops,fma_peak_gflops,ratio_vs_libtorch,"
+                    + "max_abs_diff_vs_libtorch,note")
+    Path csv;
+
+    private PrintWriter out;
+    private PrintWriter err;
+
+    /** The rows, for the help text. */
+    static String[] rowsFooter() {
+        List<String> lines = new ArrayList<>();
+        lines.add("");
+        lines.add("rows:");
+        BenchmarkRow.all().forEach(r -> lines.add("  " + r));
+        return lines.toArray(new String[0]);
     }
 
     /** The timing of one backend on one row, and its first result (compared across backends). */
     private record Measurement(double medianMs, LstmOutput result) {
     }
 
-    int run(String[] args) {
-        Budget budget = FULL;
-        Path csv = null;
-        List<BenchmarkRow> rows = BenchmarkRow.all();
-        Set<Backend> backends = EnumSet.allOf(Backend.class);
-        Device device = Device.cpu();
-        boolean peers = false;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--quick":
-                    budget = QUICK;
-                    break;
-                case "--csv":
-                    csv = Path.of(value(args, i++));
-                    break;
-                case "--rows":
-                    rows = parseRows(value(args, i++));
-                    break;
-                case "--backends":
-                    backends = parseBackends(value(args, i++));
-                    break;
-                case "--peers":
-                    peers = true;
-                    break;
-                case "--device":
-                    try {
-                        device = Device.parse(value(args, i++));
-                    } catch (IllegalArgumentException e) {
-                        throw new Main.UsageException(e.getMessage());
-                    }
-                    break;
-                default:
-                    throw new Main.UsageException(a.startsWith("-") ? "unknown option " + a
-                            : "unexpected argument '" + a + "'");
-            }
-        }
+    @Override
+    public Integer call() {
+        out = spec.commandLine().getOut();
+        err = spec.commandLine().getErr();
+        Budget budget = quick ? QUICK : FULL;
+        List<BenchmarkRow> rows = rowNames == null ? BenchmarkRow.all() : parseRows(rowNames);
+        Set<Backend> backends = backendNames == null ? EnumSet.allOf(Backend.class) : parseBackends(backendNames);
 
         // Open the CSV first so that a bad path fails before minutes of timing, not after.
         BufferedWriter csvOut = null;
@@ -656,13 +662,6 @@ final class BenchCommand {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static String value(String[] args, int i) {
-        if (i + 1 >= args.length) {
-            throw new Main.UsageException(args[i] + " needs a value");
-        }
-        return args[i + 1];
     }
 
     private static List<String> names(String option, String list) {

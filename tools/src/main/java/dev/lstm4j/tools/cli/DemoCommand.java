@@ -9,8 +9,7 @@ import dev.lstm4j.Tensor;
 import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -19,31 +18,33 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lstm4j demo}: runs the built-in model (a 2-layer LSTM with PyTorch's own results for one
  * input) on every available backend and prints how each agrees with PyTorch and with LibTorch,
  * and its median time.
  */
-final class DemoCommand {
-    static final String MODEL_RESOURCE = "/dev/lstm4j/demo/demo_lstm.safetensors";
+@Command(name = "demo", description = {"Run the built-in model on every available backend.",
+    "The model is a 2-layer LSTM with PyTorch's own results; per backend: the largest difference to PyTorch's "
+        + "float64 result and to LibTorch's lstm, and the median time per forward pass. Exit 0 if every backend is "
+        + "within tolerance, 1 if one is not."})
+final class DemoCommand implements Callable<Integer> {
+    static final String MODEL_RESOURCE = "/dev/lstm4j/tools/demo/demo_lstm.safetensors";
     private static final int WARMUP = 5;
     /** At least this long of warm-up calls per backend: the JIT compiles the JAVA engine's kernels. */
     private static final long WARMUP_NANOS = 500_000_000L;
     private static final int RUNS = 30;
 
-    private final PrintStream out;
-    private final PrintStream err;
+    @Spec
+    CommandSpec spec;
 
-    DemoCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
-
-    int run(String[] args) {
-        if (args.length > 0) {
-            throw new Main.UsageException("demo takes no arguments");
-        }
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
         GoldenCase model = loadModel();
         LstmConfig config = model.lstmConfig();
         Tensor input = model.tensor("input");
@@ -68,8 +69,10 @@ final class DemoCommand {
                 Arrays.sort(times);
                 results.put(b, o);
                 medians.put(b, times[RUNS / 2]);
-            } catch (IllegalStateException e) {
-                unavailable.add(b + ": " + e.getMessage());
+            } catch (IllegalStateException | LinkageError e) {
+                // Not built here, or its native library cannot be loaded (e.g. a broken -Dlstm4j.libtorch.dir):
+                // the other backends still run.
+                unavailable.add(b + ": " + Main.describe(e));
             }
         }
         LstmOutput reference = results.get(Backend.LIBTORCH);
@@ -94,13 +97,17 @@ final class DemoCommand {
         }
         out.printf("%nmedian of %d runs after %.1f s of warm-up runs; tolerance vs PyTorch %.0e (max abs)%n", RUNS,
                 WARMUP_NANOS / 1e9, model.tolerance());
-        return allOk ? 0 : 1;
+        if (results.isEmpty()) {
+            spec.commandLine().getErr().println("lstm4j demo: no backend can run here");
+            return Main.BAD_INPUT;
+        }
+        return allOk ? Main.OK : Main.CHECK_FAILED;
     }
 
-    private GoldenCase loadModel() {
+    private static GoldenCase loadModel() throws IOException {
         try (InputStream in = DemoCommand.class.getResourceAsStream(MODEL_RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException("built-in model " + MODEL_RESOURCE + " is missing from the jar");
+                throw new IOException("built-in model " + MODEL_RESOURCE + " is missing from the tools jar");
             }
             Path tmp = Files.createTempFile("lstm4j-demo", ".safetensors");
             try {
@@ -109,8 +116,6 @@ final class DemoCommand {
             } finally {
                 Files.deleteIfExists(tmp);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -1,42 +1,71 @@
 package dev.lstm4j.tools.cli;
 
-import dev.lstm4j.tools.bench.BenchmarkRow;
+import dev.lstm4j.io.InvalidFileException;
+import java.io.IOException;
 import java.io.PrintStream;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
- * The {@code lstm4j} command line: {@code demo}, {@code verify}, {@code bench}, {@code inspect} and {@code run}. Run through the {@code ./lstm4j}
- * launcher at the repository root.
+ * The {@code lstm4j} command line: {@code demo}, {@code verify}, {@code bench}, {@code inspect}, {@code run}
+ * and {@code help}, one picocli command class each. Run through the {@code ./lstm4j} launcher at the
+ * repository root.
+ *
+ * <p>Exit codes, the same for every command: {@value #OK} success; {@value #CHECK_FAILED} a check failed
+ * (a case beyond its tolerance, a backend disagreeing with LIBTORCH); {@value #BAD_INPUT} bad usage or
+ * input (an unknown option, a missing, unreadable or malformed file, a backend or device that cannot run
+ * here), with one line naming the problem; {@value #RUN_FAILED} the run itself failed (out of memory, a
+ * native library that cannot be loaded, a failure inside LibTorch), with one line saying why;
+ * {@value #INTERNAL_ERROR} an internal error (a bug), with its stack trace. {@code --debug} prints the
+ * stack trace of every failure.
  */
-public final class Main {
-    static final String USAGE = String.join(System.lineSeparator(),
-            "usage: lstm4j COMMAND [ARGS]",
-            "",
-            "commands:",
-            "  demo                                  run the built-in model on every available backend and",
-            "                                        print the agreement and timing of each",
-            "  verify [--backend native|libtorch|java] [--device cpu|cuda:N] [--precision P] FILE...",
-            "                                        run golden-format case files and check them against",
-            "                                        PyTorch's float64 results; exit 0 only if all pass;",
-            "                                        --precision bfloat16|float16: float32 LSTM cases in 16 bits",
-            "  bench [--quick] [--rows NAME,...] [--backends B,...] [--device D] [--peers] [--csv FILE]",
-            "                                        time float32 forward passes (cpu by default) of the rows below on every",
-            "                                        available backend: median ms, ratio and max abs diff to",
-            "                                        LIBTORCH; --quick: a much smaller time budget; --csv FILE:",
-            "                                        also write config,backend,device,median_ms,ratio_vs_libtorch;",
-            "                                        --peers: also DJL 0.35.1 in its own JVM (peers/djl)",
-            "                                        rows: " + BenchmarkRow.all().stream().map(BenchmarkRow::toString)
-                    .collect(Collectors.joining(System.lineSeparator() + " ".repeat(46))),
-            "  inspect MODEL [--prefix P]            the tensors of a .pt or .safetensors state_dict and the",
-            "                                        LSTM configuration they imply",
-            "  run --weights MODEL [--prefix P] --input IN.safetensors [--lengths] [--batch-first]",
-            "      [--backend B] [--device D] --out OUT.safetensors",
-            "                                        one forward pass: IN holds input (and h0, c0, lengths),",
-            "                                        OUT gets output, h_n, c_n",
-            "  help                                  this text");
+@Command(name = "lstm4j", synopsisSubcommandLabel = "COMMAND",
+        description = "PyTorch-exact LSTM forward passes on the JVM: check, time and run models.",
+        subcommands = {DemoCommand.class, VerifyCommand.class, BenchCommand.class, InspectCommand.class,
+            RunCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 success, 1 a check failed, 2 bad usage or input, 3 the run failed (out of memory, "
+            + "native library, LibTorch), 4 internal error (a bug; its stack trace is printed). --debug prints the "
+            + "stack trace of any failure. 'lstm4j help COMMAND' shows a command's options."})
+public final class Main implements Callable<Integer> {
+    /** Exit code: success. */
+    public static final int OK = 0;
+    /** Exit code: a check failed. */
+    public static final int CHECK_FAILED = 1;
+    /** Exit code: bad usage or input. */
+    public static final int BAD_INPUT = 2;
+    /** Exit code: the run failed for a reason other than its input (memory, native code). */
+    public static final int RUN_FAILED = 3;
+    /** Exit code: an internal error. */
+    public static final int INTERNAL_ERROR = 4;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT, description = "print the stack trace of any failure")
+    boolean debug;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+    boolean help;
 
     private Main() {
+    }
+
+    @Override
+    public Integer call() {
+        // No command: the usage, as an error.
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return BAD_INPUT;
     }
 
     /** Entry point; exits with the command's status. */
@@ -47,43 +76,124 @@ public final class Main {
     /**
      * Runs one command.
      *
-     * @return the exit status: 0 success, 1 a check failed, 2 bad usage or input
+     * @return the exit status (see the class comment)
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
-            err.println(USAGE);
-            return 2;
-        }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        PrintWriter o = new PrintWriter(out, true);
+        PrintWriter e = new PrintWriter(err, true);
         try {
-            switch (args[0]) {
-                case "demo":
-                    return new DemoCommand(out, err).run(rest);
-                case "verify":
-                    return new VerifyCommand(out, err).run(rest);
-                case "bench":
-                    return new BenchCommand(out, err).run(rest);
-                case "inspect":
-                    return new ModelCommands(out, err).inspect(rest);
-                case "run":
-                    return new ModelCommands(out, err).run(rest);
-                case "help":
-                case "--help":
-                case "-h":
-                    out.println(USAGE);
-                    return 0;
-                default:
-                    err.println("lstm4j: unknown command '" + args[0] + "'");
-                    err.println(USAGE);
-                    return 2;
-            }
-        } catch (UsageException e) {
-            err.println("lstm4j " + args[0] + ": " + e.getMessage());
-            return 2;
+            return commandLine(o, e).execute(args);
+        } finally {
+            o.flush();
+            e.flush();
         }
     }
 
-    /** Bad command-line arguments; the message says which. */
+    /** The command line, writing to {@code out} and {@code err}. */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setUsageHelpWidth(100);
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("help")) {
+                sub.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                        .description("show this help").build());
+            }
+        });
+        cl.getSubcommands().get("bench").getCommandSpec().usageMessage().footer(BenchCommand.rowsFooter());
+        cl.setParameterExceptionHandler(Main::usageError);
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> failure(ex, line, parsed));
+        return cl;
+    }
+
+    private static int usageError(ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println(prefix(cl) + ex.getMessage());
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
+            err.println("(lstm4j help" + (cl.getParent() != null ? " " + cl.getCommandName() : "") + " shows the usage)");
+        }
+        return BAD_INPUT;
+    }
+
+    private static String prefix(CommandLine cl) {
+        return cl.getParent() != null ? "lstm4j " + cl.getCommandName() + ": " : "lstm4j: ";
+    }
+
+    /** A failure that escaped a command: one line with a documented code, a stack trace only for bugs or --debug. */
+    private static int failure(Exception ex, CommandLine cl, ParseResult parsed) {
+        Throwable t = ex instanceof UncheckedIOException && ex.getCause() != null ? ex.getCause() : ex;
+        int code = exitCode(t);
+        PrintWriter err = cl.getErr();
+        if (code == INTERNAL_ERROR) {
+            err.println(prefix(cl) + "internal error (a bug, please report it): " + t);
+        } else {
+            err.println(prefix(cl) + describe(t));
+        }
+        if (code == INTERNAL_ERROR || debug(parsed)) {
+            t.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    private static boolean debug(ParseResult parsed) {
+        for (ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--debug")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One line for a failure of the user's input or of the run. */
+    static String describe(Throwable t) {
+        if (t instanceof NoSuchFileException) {
+            NoSuchFileException n = (NoSuchFileException) t;
+            return n.getFile() + ": " + (n.getReason() != null ? n.getReason() : "no such file");
+        }
+        if (t instanceof AccessDeniedException) {
+            return ((AccessDeniedException) t).getFile() + ": permission denied";
+        }
+        if (t instanceof OutOfMemoryError) {
+            return "out of memory: " + t.getMessage() + " (the JVM's heap is set by -Xmx, e.g. LSTM4J_JAVA_OPTS=-Xmx8g)";
+        }
+        if (t instanceof LinkageError) {
+            return "a native library cannot be loaded: " + t.getMessage();
+        }
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.toString() : m;
+    }
+
+    /** The exit code of a failure (see the class comment). */
+    static int exitCode(Throwable t) {
+        if (t instanceof UsageException || t instanceof ParameterException || t instanceof IllegalArgumentException
+                || t instanceof IllegalStateException || t instanceof IOException || t instanceof InvalidFileException
+                || t instanceof UncheckedIOException) {
+            // IllegalStateException: the backend or device cannot run here (not built, no CUDA, closed).
+            return BAD_INPUT;
+        }
+        if (t instanceof OutOfMemoryError || t instanceof LinkageError || isNativeFailure(t)) {
+            return RUN_FAILED;
+        }
+        return INTERNAL_ERROR;
+    }
+
+    /**
+     * A failure reported by native code: JavaCPP turns a C++ exception into a plain RuntimeException, and
+     * the library's own native exceptions say "LibTorch" or "native" in their class name.
+     */
+    private static boolean isNativeFailure(Throwable t) {
+        if (t.getClass() == RuntimeException.class) {
+            return true;
+        }
+        String n = t.getClass().getSimpleName();
+        return t instanceof RuntimeException && (n.contains("Native") || n.contains("LibTorch") || n.contains("Torch"));
+    }
+
+    /** Bad command-line arguments a command finds after parsing; the message says which. */
     static final class UsageException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 

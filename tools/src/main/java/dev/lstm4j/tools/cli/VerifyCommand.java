@@ -2,62 +2,69 @@ package dev.lstm4j.tools.cli;
 
 import dev.lstm4j.Backend;
 import dev.lstm4j.Device;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
 import dev.lstm4j.Precision;
+import dev.lstm4j.StateDict;
+import dev.lstm4j.Tensor;
 import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lstm4j verify [--backend B] [--device D] [--precision P] FILE...}: one line
  * {@code NAME max_abs_err=E PASS|FAIL} per case, then {@code N passed, M failed}. With
  * {@code --precision bfloat16|float16} the float32 LSTM cases run in that precision, within
- * {@link GoldenCase#HALF_TOLERANCE}, and the others are listed as skipped. Exit 0 if all pass, 1 if any fails, 2 if a file is missing,
- * truncated or malformed (one line naming the file and the problem) or the backend/device cannot run.
+ * {@link GoldenCase#HALF_TOLERANCE}, and the others are listed as skipped. A file that is missing,
+ * truncated or malformed, or whose data does not fit its metadata, gets one line on stderr naming the
+ * file and the problem, and the other files still run. Exit 0 if all pass, 1 if any fails, 2 if a file
+ * was bad or the backend/device cannot run here.
  */
-final class VerifyCommand {
-    private final PrintStream out;
-    private final PrintStream err;
+@Command(name = "verify", sortOptions = false,
+        description = {"Run golden-format case files and check them against PyTorch's float64 results.",
+            "One line per case (NAME max_abs_err=E PASS|FAIL), then 'N passed, M failed'; a bad file gets one line on "
+                + "stderr naming it and the problem, and the other files still run. Exit 0 only if all pass, 1 if "
+                + "one fails, 2 for a bad file or a backend/device that cannot run here."})
+final class VerifyCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    VerifyCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
+    @Option(names = "--backend", paramLabel = "native|libtorch|java", converter = Converters.BackendConverter.class,
+            description = "backend (default: native)")
+    Backend backend = Backend.NATIVE;
 
-    int run(String[] args) {
-        Backend backend = Backend.NATIVE;
-        Device device = Device.cpu();
-        Precision precision = Precision.FULL;
-        List<Path> files = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--backend") || a.equals("--device") || a.equals("--precision")) {
-                if (i + 1 >= args.length) {
-                    throw new Main.UsageException(a + " needs a value");
-                }
-                String v = args[++i];
-                try {
-                    if (a.equals("--backend")) {
-                        backend = Backend.parse(v);
-                    } else if (a.equals("--device")) {
-                        device = Device.parse(v);
-                    } else {
-                        precision = Precision.fromName(v);
-                    }
-                } catch (IllegalArgumentException e) {
-                    throw new Main.UsageException(e.getMessage());
-                }
-            } else if (a.startsWith("--")) {
-                throw new Main.UsageException("unknown option " + a);
-            } else {
-                files.add(Path.of(a));
-            }
-        }
-        if (files.isEmpty()) {
-            throw new Main.UsageException("no case files given");
+    @Option(names = "--device", paramLabel = "cpu|cuda:N", converter = Converters.DeviceConverter.class,
+            description = "device (default: cpu)")
+    Device device = Device.cpu();
+
+    @Option(names = "--precision", paramLabel = "P", converter = Converters.PrecisionConverter.class,
+            description = "bfloat16|float16: the float32 LSTM cases in 16 bits (default: full)")
+    Precision precision = Precision.FULL;
+
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "golden case files (.safetensors)")
+    List<Path> files;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        // The backend and device first, on a model of one unit: when they cannot run here, no case can,
+        // and a case's own failure below is then that case's.
+        try {
+            probe(backend, device);
+        } catch (IllegalStateException | IllegalArgumentException ex) {
+            err.println("lstm4j verify: " + ex.getMessage());
+            return Main.BAD_INPUT;
         }
         int passed = 0;
         int failed = 0;
@@ -67,12 +74,8 @@ final class VerifyCommand {
             GoldenCase c;
             try {
                 c = GoldenCase.load(file);
-            } catch (NoSuchFileException e) {
-                err.println(file + ": no such file");
-                badInput = true;
-                continue;
             } catch (IOException e) {
-                err.println(e.getMessage().startsWith(file.toString()) ? e.getMessage() : file + ": " + e.getMessage());
+                err.println(fileMessage(file, Main.describe(e)));
                 badInput = true;
                 continue;
             }
@@ -85,9 +88,10 @@ final class VerifyCommand {
             try {
                 e = c.run(backend, device, precision);
             } catch (IllegalStateException | IllegalArgumentException ex) {
-                // The backend or device cannot run here: no case can, so stop.
-                err.println("lstm4j verify: " + ex.getMessage());
-                return 2;
+                // The backend ran the probe, so this is the case: its tensors do not fit its metadata.
+                err.println(fileMessage(file, "does not fit its metadata: " + ex.getMessage()));
+                badInput = true;
+                continue;
             }
             boolean ok = e <= c.tolerance(precision);
             out.printf("%s max_abs_err=%.3e %s%n", c.name(), e, ok ? "PASS" : "FAIL");
@@ -98,6 +102,21 @@ final class VerifyCommand {
             }
         }
         out.printf("%d passed, %d failed%s%n", passed, failed, skipped > 0 ? ", " + skipped + " skipped" : "");
-        return badInput ? 2 : failed > 0 ? 1 : 0;
+        return badInput ? Main.BAD_INPUT : failed > 0 ? Main.CHECK_FAILED : Main.OK;
+    }
+
+    /** "FILE: problem", once: readers' messages already start with the file. */
+    private static String fileMessage(Path file, String problem) {
+        return problem.startsWith(file.toString()) ? problem : file + ": " + problem;
+    }
+
+    /** Creates and runs a one-unit LSTM on {@code backend} / {@code device}; throws if they cannot run here. */
+    static void probe(Backend backend, Device device) {
+        LstmConfig config = LstmConfig.builder(1, 1).build();
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        config.parameterShapes().forEach((n, shape) -> w.put(n, Tensor.zeros(config.dtype(), shape)));
+        try (Lstm lstm = Lstm.create(config, StateDict.of(w), backend, device)) {
+            lstm.forward(Tensor.zeros(config.dtype(), 1, 1, 1));
+        }
     }
 }

@@ -14,14 +14,14 @@ class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private static TestSupport.CliRun run(String... args) {
-        return TestSupport.runCli(args);
+    private static CliSupport.CliRun run(String... args) {
+        return CliSupport.run(args);
     }
 
     @Test
     void quickRowOnNativeAndLibTorchPrintsTableAndCsv() throws Exception {
         Path csv = dir.resolve("bench.csv");
-        TestSupport.CliRun r = run("bench", "--quick", "--rows", "stream_b1_t1_h256", "--backends", "native,libtorch", "--csv",
+        CliSupport.CliRun r = run("bench", "--quick", "--rows", "stream_b1_t1_h256", "--backends", "native,libtorch", "--csv",
                 csv.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("ratios are time / LIBTORCH time in this run: < 1 is faster"), r.out());
@@ -71,7 +71,7 @@ class BenchCommandTest {
         String main = System.getProperty("lstm4j.peers.djl.main");
         System.setProperty("lstm4j.peers.djl.classpath", Path.of("target", "test-classes").toAbsolutePath().toString());
         System.setProperty("lstm4j.peers.djl.main", FakePeer.class.getName());
-        TestSupport.CliRun r;
+        CliSupport.CliRun r;
         try {
             r = run("bench", "--quick", "--peers", "--rows", "stream_b1_t1_h256,b1_t128_h256", "--backends",
                     "native,libtorch", "--csv", csv.toString());
@@ -101,7 +101,7 @@ class BenchCommandTest {
 
     @Test
     void usageErrorsExitTwoNamingTheProblem() {
-        TestSupport.CliRun r = run("bench", "--rows", "no_such_row");
+        CliSupport.CliRun r = run("bench", "--rows", "no_such_row");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown benchmark row 'no_such_row'"), r.err());
         r = run("bench", "--backends", "tpu");

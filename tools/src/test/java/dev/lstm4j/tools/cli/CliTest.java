@@ -3,6 +3,7 @@ package dev.lstm4j.tools.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lstm4j.Backend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,13 +17,13 @@ class CliTest {
     @TempDir
     Path dir;
 
-    private static TestSupport.CliRun run(String... args) {
-        return TestSupport.runCli(args);
+    private static CliSupport.CliRun run(String... args) {
+        return CliSupport.run(args);
     }
 
     private static String[] verifyArgs(String backend) throws Exception {
         List<String> a = new ArrayList<>(List.of("verify", "--backend", backend, "--device", "cpu"));
-        for (Path p : TestSupport.goldenFiles()) {
+        for (Path p : CliSupport.goldenFiles()) {
             a.add(p.toString());
         }
         return a.toArray(new String[0]);
@@ -30,9 +31,9 @@ class CliTest {
 
     @Test
     void verifyPassesEveryGoldenCaseOnEveryBackend() throws Exception {
-        int n = TestSupport.goldenFiles().size();
+        int n = CliSupport.goldenFiles().size();
         for (String backend : new String[] {"native", "libtorch"}) {
-            TestSupport.CliRun r = run(verifyArgs(backend));
+            CliSupport.CliRun r = run(verifyArgs(backend));
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().contains(n + " passed, 0 failed"), r.out());
             assertTrue(r.out().lines().filter(l -> l.matches("\\S+ max_abs_err=\\S+ PASS")).count() == n, r.out());
@@ -43,12 +44,12 @@ class CliTest {
     void badFilesExitTwoWithOneLineNamingFileAndProblem() throws Exception {
         Path missing = dir.resolve("missing.safetensors");
         Path truncated = dir.resolve("truncated.safetensors");
-        byte[] good = Files.readAllBytes(TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors"));
+        byte[] good = Files.readAllBytes(CliSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors"));
         Files.write(truncated, Arrays.copyOf(good, 100));
         Path junk = dir.resolve("junk.safetensors");
         Files.writeString(junk, "this is not a safetensors file at all");
-        Path good1 = TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
-        TestSupport.CliRun r = run("verify", missing.toString(), truncated.toString(), junk.toString(), good1.toString());
+        Path good1 = CliSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
+        CliSupport.CliRun r = run("verify", missing.toString(), truncated.toString(), junk.toString(), good1.toString());
         assertEquals(2, r.code());
         List<String> errs = r.err().lines().toList();
         assertEquals(3, errs.size(), r.err());
@@ -63,7 +64,7 @@ class CliTest {
         assertEquals(2, run().code());
         assertEquals(2, run("frobnicate").code());
         assertEquals(2, run("verify").code());
-        TestSupport.CliRun r = run("verify", "--backend", "tpu", "x");
+        CliSupport.CliRun r = run("verify", "--backend", "tpu", "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("backend: expected one of"), r.err());
     }
@@ -72,8 +73,8 @@ class CliTest {
     @Test
     void verifyOnAnUnusableCudaDeviceExitsTwoSayingWhy() throws Exception {
         int count = Backend.NATIVE.cudaDeviceCount();
-        Path good = TestSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
-        TestSupport.CliRun r = run("verify", "--device", "cuda:" + count, good.toString());
+        Path good = CliSupport.goldenDir().resolve("tiny_l1_b1_t1_i1_h1_hx.safetensors");
+        CliSupport.CliRun r = run("verify", "--device", "cuda:" + count, good.toString());
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().contains(count == 0 ? "cuda:0 cannot be used: CUDA is not available: "
                 : "cuda:" + count + " does not exist"), r.err());
@@ -86,12 +87,12 @@ class CliTest {
     @Test
     void inspectAndRunACheckpoint() throws Exception {
         String caseName = "proj_bilstm_l2_b4_t10_i8_h16_p6_hx";
-        Path model = CheckpointTest.checkpointDir().resolve(caseName + ".tagger.pt");
-        TestSupport.CliRun i = run("inspect", model.toString(), "--prefix", "encoder.");
+        Path model = CliSupport.checkpointDir().resolve(caseName + ".tagger.pt");
+        CliSupport.CliRun i = run("inspect", model.toString(), "--prefix", "encoder.");
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("inferred: LSTM(8, 16, num_layers=2, bidirectional=True, proj_size=6)"), i.out());
         dev.lstm4j.tools.golden.GoldenCase c = dev.lstm4j.tools.golden.GoldenCase.load(
-                TestSupport.goldenDir().resolve(caseName + ".safetensors"));
+                CliSupport.goldenDir().resolve(caseName + ".safetensors"));
         Path in = dir.resolve("in.safetensors");
         java.util.Map<String, Object> inputs = new java.util.LinkedHashMap<>();
         inputs.put("input", c.tensor("input"));
@@ -107,7 +108,7 @@ class CliTest {
                 if (lengths) {
                     a.add("--lengths");
                 }
-                TestSupport.CliRun r = run(a.toArray(new String[0]));
+                CliSupport.CliRun r = run(a.toArray(new String[0]));
                 assertEquals(0, r.code(), r.out() + r.err());
                 dev.lstm4j.io.Safetensors.Contents got = dev.lstm4j.io.Safetensors.read(out);
                 for (String k : new String[] {"output", "h_n", "c_n"}) {
@@ -116,7 +117,7 @@ class CliTest {
                 }
             }
         }
-        TestSupport.CliRun bad = run("run", "--weights", model.toString(), "--input", in.toString(), "--out",
+        CliSupport.CliRun bad = run("run", "--weights", model.toString(), "--input", in.toString(), "--out",
                 dir.resolve("x.safetensors").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("not a torch.nn.LSTM state_dict"), bad.err());
@@ -124,7 +125,7 @@ class CliTest {
 
     @Test
     void demoRunsEveryBackendAndAgreesWithPyTorch() {
-        TestSupport.CliRun r = run("demo");
+        CliSupport.CliRun r = run("demo");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("NATIVE") && l.contains("PASS")), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("LIBTORCH") && l.contains("PASS")), r.out());
