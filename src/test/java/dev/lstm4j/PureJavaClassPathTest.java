@@ -29,7 +29,7 @@ class PureJavaClassPathTest {
             assertTrue(err <= c.tolerance(), c.name() + ": " + err);
             n++;
         }
-        assertTrue(n >= 18, "golden cases found: " + n);
+        assertEquals(TestSupport.GOLDEN_CASES.size(), n, "golden cases run");
     }
 
     /** The .pt reader is pure Java too: a checkpoint inside a larger model runs its case on JAVA. */
