@@ -53,6 +53,8 @@ final class DemoCommand implements Callable<Integer> {
         Map<Backend, LstmOutput> results = new LinkedHashMap<>();
         Map<Backend, Double> medians = new LinkedHashMap<>();
         List<String> unavailable = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        RuntimeException failure = null;
         for (Backend b : Backend.values()) {
             try (Lstm lstm = Lstm.create(config, model.weights(), b, Device.cpu())) {
                 LstmOutput o = lstm.forward(input);
@@ -73,6 +75,11 @@ final class DemoCommand implements Callable<Integer> {
                 // Not built here, or its native library cannot be loaded (e.g. a broken -Dlstm4j.libtorch.dir):
                 // the other backends still run.
                 unavailable.add(b + ": " + Main.describe(e));
+            } catch (RuntimeException e) {
+                // A backend that fails on the built-in model: said in one line, the others still run, and the
+                // exit code tells (a NullPointerException and the like is a bug: its trace with --debug).
+                failed.add(b + ": " + Main.describe(e));
+                failure = failure == null ? e : failure;
             }
         }
         LstmOutput reference = results.get(Backend.LIBTORCH);
@@ -95,8 +102,18 @@ final class DemoCommand implements Callable<Integer> {
         for (String u : unavailable) {
             out.println("not available: " + u);
         }
+        for (String f : failed) {
+            out.println("failed: " + f);
+        }
         out.printf("%nmedian of %d runs after %.1f s of warm-up runs; tolerance vs PyTorch %.0e (max abs)%n", RUNS,
                 WARMUP_NANOS / 1e9, model.tolerance());
+        if (failure != null) {
+            int code = Main.exitCode(failure);
+            if (code == Main.INTERNAL_ERROR || spec.commandLine().getParseResult().hasMatchedOption("--debug")) {
+                failure.printStackTrace(spec.commandLine().getErr());
+            }
+            return code;
+        }
         if (results.isEmpty()) {
             spec.commandLine().getErr().println("lstm4j demo: no backend can run here");
             return Main.BAD_INPUT;

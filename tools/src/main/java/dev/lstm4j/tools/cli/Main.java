@@ -82,20 +82,34 @@ public final class Main implements Callable<Integer> {
         PrintWriter o = new PrintWriter(out, true);
         PrintWriter e = new PrintWriter(err, true);
         try {
-            return commandLine(o, e).execute(args);
+            return execute(commandLine(o, e), args);
         } finally {
             o.flush();
             e.flush();
         }
     }
 
+    /**
+     * Runs {@code args} on {@code cl}. picocli hands exceptions to {@link #failure}; errors a command can
+     * meet without a bug (out of memory, a native library that cannot be loaded) pass through picocli and
+     * are answered here the same way.
+     */
+    static int execute(CommandLine cl, String[] args) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError | LinkageError e) {
+            CommandLine failed = cl;
+            ParseResult parsed = cl.getParseResult();
+            for (ParseResult p = parsed; p != null && p.subcommand() != null; p = p.subcommand()) {
+                failed = p.subcommand().commandSpec().commandLine();
+            }
+            return failure(e, failed, parsed);
+        }
+    }
+
     /** The command line, writing to {@code out} and {@code err}. */
     static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
-        cl.setOut(out);
-        cl.setErr(err);
-        cl.setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setUsageHelpWidth(100);
         cl.getSubcommands().forEach((name, sub) -> {
             if (!name.equals("help")) {
                 sub.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
@@ -103,6 +117,18 @@ public final class Main implements Callable<Integer> {
             }
         });
         cl.getSubcommands().get("bench").getCommandSpec().usageMessage().footer(BenchCommand.rowsFooter());
+        return configure(cl, out, err);
+    }
+
+    /**
+     * Streams, help width and the handlers that give every failure its one line and exit code, on
+     * {@code cl} and the subcommands it already has.
+     */
+    static CommandLine configure(CommandLine cl, PrintWriter out, PrintWriter err) {
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setUsageHelpWidth(100);
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> failure(ex, line, parsed));
         return cl;
@@ -123,7 +149,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** A failure that escaped a command: one line with a documented code, a stack trace only for bugs or --debug. */
-    private static int failure(Exception ex, CommandLine cl, ParseResult parsed) {
+    private static int failure(Throwable ex, CommandLine cl, ParseResult parsed) {
         Throwable t = ex instanceof UncheckedIOException && ex.getCause() != null ? ex.getCause() : ex;
         int code = exitCode(t);
         PrintWriter err = cl.getErr();
@@ -182,15 +208,13 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * A failure reported by native code: JavaCPP turns a C++ exception into a plain RuntimeException, and
-     * the library's own native exceptions say "LibTorch" or "native" in their class name.
+     * A failure of the run reported by the library or its native code: JavaCPP turns a C++ exception into a
+     * plain RuntimeException, and the library's own runtime exceptions (other than IllegalArgument/State)
+     * are documented failures such as a failed native allocation. Any other exception is a bug.
      */
     private static boolean isNativeFailure(Throwable t) {
-        if (t.getClass() == RuntimeException.class) {
-            return true;
-        }
-        String n = t.getClass().getSimpleName();
-        return t instanceof RuntimeException && (n.contains("Native") || n.contains("LibTorch") || n.contains("Torch"));
+        return t.getClass() == RuntimeException.class
+                || t instanceof RuntimeException && t.getClass().getName().startsWith("dev.lstm4j.");
     }
 
     /** Bad command-line arguments a command finds after parsing; the message says which. */

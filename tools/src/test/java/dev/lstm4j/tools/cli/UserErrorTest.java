@@ -111,6 +111,61 @@ class UserErrorTest {
         assertTrue(r.err().contains("\tat dev.lstm4j.tools.cli."), r.err());
     }
 
+    /** A command that fails the way a run can fail without a bug. */
+    @picocli.CommandLine.Command(name = "thrower")
+    static final class Thrower implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(names = "--debug")
+        boolean debug;
+
+        @picocli.CommandLine.Parameters
+        String what;
+
+        @Override
+        public Integer call() {
+            switch (what) {
+                case "link":
+                    throw new UnsatisfiedLinkError("libtorch_cpu.so: cannot open shared object file");
+                case "memory":
+                    throw new OutOfMemoryError("Java heap space");
+                case "native":
+                    throw new RuntimeException("CUDA out of memory. Tried to allocate 2.00 GiB");
+                default:
+                    throw new NullPointerException("a bug");
+            }
+        }
+    }
+
+    private static CliSupport.CliRun runThrower(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Main.execute(Main.configure(new picocli.CommandLine(new Thrower()), new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(err, true)), args);
+        return new CliSupport.CliRun(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void runFailuresGiveOneLineAndBugsAStackTrace() {
+        CliSupport.CliRun r = runThrower("link");
+        assertEquals(Main.RUN_FAILED, r.code(), r.toString());
+        assertEquals("lstm4j: a native library cannot be loaded: libtorch_cpu.so: cannot open shared object file",
+                r.err().strip());
+        r = runThrower("memory");
+        assertEquals(Main.RUN_FAILED, r.code(), r.toString());
+        assertTrue(r.err().startsWith("lstm4j: out of memory: Java heap space"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        r = runThrower("native");
+        assertEquals(Main.RUN_FAILED, r.code(), r.toString());
+        assertEquals("lstm4j: CUDA out of memory. Tried to allocate 2.00 GiB", r.err().strip());
+        r = runThrower("--debug", "memory");
+        assertEquals(Main.RUN_FAILED, r.code(), r.toString());
+        assertTrue(r.err().contains("\tat dev.lstm4j.tools.cli.UserErrorTest$Thrower.call"), r.err());
+        r = runThrower("bug");
+        assertEquals(Main.INTERNAL_ERROR, r.code(), r.toString());
+        assertTrue(r.err().startsWith("lstm4j: internal error (a bug, please report it): java.lang.NullPointerException"),
+                r.err());
+        assertTrue(r.err().contains("\tat dev.lstm4j.tools.cli.UserErrorTest$Thrower.call"), r.err());
+    }
+
     /** Failures of the run itself and bugs get their own codes; only bugs print a stack trace unasked. */
     @Test
     void exitCodesOfFailures() {
