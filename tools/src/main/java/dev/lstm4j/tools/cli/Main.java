@@ -1,6 +1,5 @@
 package dev.lstm4j.tools.cli;
 
-import dev.lstm4j.io.InvalidFileException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -196,7 +195,7 @@ public final class Main implements Callable<Integer> {
     /** The exit code of a failure (see the class comment). */
     static int exitCode(Throwable t) {
         if (t instanceof UsageException || t instanceof ParameterException || t instanceof IllegalArgumentException
-                || t instanceof IllegalStateException || t instanceof IOException || t instanceof InvalidFileException
+                || t instanceof IllegalStateException || t instanceof IOException
                 || t instanceof UncheckedIOException) {
             // IllegalStateException: the backend or device cannot run here (not built, no CUDA, closed).
             return BAD_INPUT;
