@@ -34,7 +34,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        StateDict all = StateDict.load(Files2.readable(model));
+        StateDict all = StateDict.load(CliFiles.readable(model));
         StateDict w;
         try {
             w = all.withPrefix(prefix);

@@ -72,11 +72,11 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Files2.readable(weightsFile);
-        Files2.readable(inputFile);
+        CliFiles.readable(weightsFile);
+        CliFiles.readable(inputFile);
         // Before any work: the result must never replace what it was computed from.
         for (Path source : new Path[] {weightsFile, inputFile}) {
-            if (Files2.sameFile(outFile, source)) {
+            if (CliFiles.sameFile(outFile, source)) {
                 throw new Main.UsageException("--out " + outFile + " is the same file as " + (source == weightsFile
                         ? "--weights " : "--input ") + source + "; choose another output file");
             }
@@ -127,7 +127,7 @@ final class RunCommand implements Callable<Integer> {
         outputs.put("h_n", result.hN());
         outputs.put("c_n", result.cN());
         Map<String, String> meta = Map.of("backend", backend.name(), "device", device.toString());
-        Files2.writeAtomically(outFile, tmp -> Safetensors.write(tmp, outputs, meta));
+        CliFiles.writeAtomically(outFile, tmp -> Safetensors.write(tmp, outputs, meta));
         out.printf(Locale.ROOT, "%s -> %s: output %s, h_n %s, c_n %s on %s %s in %.1f ms%n", inputFile, outFile,
                 Arrays.toString(result.output().shape()), Arrays.toString(result.hN().shape()),
                 Arrays.toString(result.cN().shape()), backend, device, (System.nanoTime() - start) / 1e6);

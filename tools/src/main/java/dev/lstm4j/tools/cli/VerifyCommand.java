@@ -61,7 +61,7 @@ final class VerifyCommand implements Callable<Integer> {
         // The backend and device first, on a model of one unit: when they cannot run here, no case can,
         // and a case's own failure below is then that case's.
         try {
-            probe(backend, device);
+            probe(backend, device, precision);
         } catch (IllegalStateException | IllegalArgumentException ex) {
             err.println("lstm4j verify: " + ex.getMessage());
             return Main.BAD_INPUT;
@@ -110,9 +110,12 @@ final class VerifyCommand implements Callable<Integer> {
         return problem.startsWith(file.toString()) ? problem : file + ": " + problem;
     }
 
-    /** Creates and runs a one-unit LSTM on {@code backend} / {@code device}; throws if they cannot run here. */
-    static void probe(Backend backend, Device device) {
-        LstmConfig config = LstmConfig.builder(1, 1).build();
+    /**
+     * Creates and runs a one-unit LSTM on {@code backend} / {@code device} in {@code precision}; throws if
+     * they cannot run here.
+     */
+    static void probe(Backend backend, Device device, Precision precision) {
+        LstmConfig config = LstmConfig.builder(1, 1).precision(precision).build();
         Map<String, Tensor> w = new LinkedHashMap<>();
         config.parameterShapes().forEach((n, shape) -> w.put(n, Tensor.zeros(config.dtype(), shape)));
         try (Lstm lstm = Lstm.create(config, StateDict.of(w), backend, device)) {

@@ -141,7 +141,7 @@ class RunCommandTest {
     void atomicWriteKeepsTheOldFileWhenTheWriterFails() throws Exception {
         Path target = dir.resolve("result.bin");
         Files.writeString(target, "old");
-        IOException e = assertThrows(IOException.class, () -> Files2.writeAtomically(target, tmp -> {
+        IOException e = assertThrows(IOException.class, () -> CliFiles.writeAtomically(target, tmp -> {
             try (OutputStream o = Files.newOutputStream(tmp)) {
                 o.write(new byte[4096]);
                 throw new IOException("disk full, say");
@@ -153,7 +153,7 @@ class RunCommandTest {
             assertEquals(List.of("result.bin"), s.filter(p -> p.getFileName().toString().contains("result"))
                     .map(p -> p.getFileName().toString()).toList());
         }
-        Files2.writeAtomically(target, tmp -> Files.writeString(tmp, "new"));
+        CliFiles.writeAtomically(target, tmp -> Files.writeString(tmp, "new"));
         assertEquals("new", Files.readString(target));
     }
 }

@@ -61,6 +61,18 @@ class UserErrorTest {
         }
     }
 
+    /** A precision the device cannot run is the run's problem, said once, not each case's. */
+    @Test
+    void verifyInAPrecisionTheDeviceCannotRunSaysSoOnce() {
+        CliSupport.CliRun r = CliSupport.run("verify", "--precision", "bfloat16", "--device", "cpu",
+                CliSupport.goldenDir().resolve(TINY).toString(),
+                CliSupport.goldenDir().resolve("lstm_l2_b8_t32_i64_h128.safetensors").toString());
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("lstm4j verify: precision: "), r.err());
+        assertNoStackTrace(r);
+    }
+
     @Test
     void aGoldenCaseOfAnotherKindIsRefused() throws Exception {
         Path gru = editedCase("gru.safetensors", TINY, Map.of("kind", "gru"), Map.of());

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** File checks and the all-or-nothing write of the commands. */
-final class Files2 {
-    private Files2() {
+final class CliFiles {
+    private CliFiles() {
     }
 
     /** A file the commands read: {@code file} itself, or an exception naming it and what is wrong. */
