@@ -73,7 +73,7 @@ final class VerifyCommand implements Callable<Integer> {
         for (Path file : files) {
             GoldenCase c;
             try {
-                c = GoldenCase.load(file);
+                c = GoldenCase.load(CliFiles.readable(file));
             } catch (IOException e) {
                 err.println(fileMessage(file, Main.describe(e)));
                 badInput = true;

@@ -99,6 +99,9 @@ class UserErrorTest {
         CliSupport.CliRun r = CliSupport.run("inspect", dir.toString());
         assertEquals(Main.BAD_INPUT, r.code(), r.toString());
         assertEquals("lstm4j inspect: " + dir + ": is a directory, expected a file", r.err().strip());
+        r = CliSupport.run("verify", "--backend", "java", dir.toString());
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertEquals(dir + ": is a directory, expected a file", r.err().strip());
         r = CliSupport.run("inspect", dir.resolve("nope.pt").toString());
         assertEquals(Main.BAD_INPUT, r.code(), r.toString());
         assertEquals("lstm4j inspect: " + dir.resolve("nope.pt") + ": no such file", r.err().strip());
