@@ -2,7 +2,7 @@
 # The GPU check: every golden case on cuda:0 in float32 (and the float32 LSTM cases in bfloat16 and
 # float16), then the bench grid on cuda:0 next to PyTorch's own nn.LSTM (cuDNN) timed on the same
 # machine when a Python torch is present. Runs from a folder made by scripts/gpu-pack.sh, or from
-# the repository after `mvn package` (then with the JDK on the PATH).
+# the repository after `./lstm4j help` has built it (then with the JDK on the PATH).
 #   usage: scripts/gpu-check.sh [--quick]
 # LibTorch: LSTM4J_LIBTORCH_DIR, else the torch/lib of python3's torch.
 set -euo pipefail
@@ -17,8 +17,9 @@ if [ -f "$here/jre.tgz" ]; then            # packed by gpu-pack.sh
 else                                      # a repository checkout
   root="$(cd "$here/.." && pwd)"
   java="${JAVA:-java}"
-  cp="$(ls "$root"/target/lstm4j-*.jar "$root"/target/lib/javacpp-1.5.13.jar \
-    "$root"/target/lib/pytorch-2.10.0-1.5.13.jar | tr '\n' ':')"
+  lib="$root/tools/target/lib"
+  cp="$(ls "$root"/tools/target/lstm4j-tools-*.jar "$lib"/lstm4j-*.jar "$lib"/picocli-*.jar "$lib"/pickle-*.jar \
+    "$lib"/javacpp-1.5.13.jar "$lib"/pytorch-2.10.0-1.5.13.jar | tr '\n' ':')"
   golden="$root/src/test/resources/golden"
 fi
 
@@ -33,7 +34,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 lstm4j() {
   LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$java" -Xss4m \
     --add-modules jdk.incubator.vector -Dorg.bytedeco.javacpp.platform.extension= \
-    -Dlstm4j.libtorch.dir="$torch_lib" -cp "$cp" dev.lstm4j.cli.Main "$@"
+    -Dlstm4j.libtorch.dir="$torch_lib" -cp "$cp" dev.lstm4j.tools.cli.Main "$@"
 }
 
 status=0

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.golden.GoldenCase;
 import dev.lstm4j.io.Checkpoints;
+import dev.lstm4j.tools.golden.GoldenCase;
 import dev.lstm4j.io.InvalidFileException;
 import java.io.IOException;
 import java.io.OutputStream;

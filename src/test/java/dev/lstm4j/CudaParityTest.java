@@ -2,7 +2,7 @@ package dev.lstm4j;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;

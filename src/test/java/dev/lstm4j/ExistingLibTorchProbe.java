@@ -1,6 +1,6 @@
 package dev.lstm4j;
 
-import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.tools.golden.GoldenCase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

@@ -1,8 +1,9 @@
 package dev.lstm4j;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,8 +18,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every golden case computed by PyTorch, on every CPU backend, against PyTorch's float64 truth:
- * float32 within 5e-6 max abs, float64 within 1e-12.
+ * Every golden case computed by PyTorch (all 21 files of the folder, see {@link TestSupport#GOLDEN_CASES}),
+ * on every backend, against PyTorch's float64 truth: float32 within 5e-6 max abs, float64 within 1e-12.
+ * A backend that cannot run here fails its cases; nothing is skipped.
  */
 class GoldenParityTest {
     private static final Map<Backend, double[]> WORST = new EnumMap<>(Backend.class);
@@ -33,9 +35,12 @@ class GoldenParityTest {
         return args.stream();
     }
 
+    /** All 21 cases, and nothing else in the folder: {@link #cases()} runs each on every backend. */
     @Test
     void allGoldenCasesArePresent() throws IOException {
-        assertTrue(TestSupport.goldenFiles().size() >= 18, "golden cases missing from the test resources");
+        List<Path> files = TestSupport.goldenFiles();
+        assertEquals(21, files.size(), files.toString());
+        assertEquals(21 * Backend.values().length, cases().count());
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -62,11 +67,14 @@ class GoldenParityTest {
         String before = System.getProperty(key);
         System.setProperty(key, "device");
         try {
+            int n = 0;
             for (Path file : TestSupport.goldenFiles()) {
                 GoldenCase c = GoldenCase.load(file);
                 double err = c.run(Backend.NATIVE, Device.cpu());
                 assertTrue(err <= c.tolerance(), "device scan " + c.name() + ": max_abs_err " + err);
+                n++;
             }
+            assertEquals(TestSupport.GOLDEN_CASES.size(), n);
         } finally {
             if (before == null) {
                 System.clearProperty(key);
