@@ -6,12 +6,12 @@ import java.util.Arrays;
 final class FloatArith implements Arith<float[]> {
     static final FloatArith INSTANCE = new FloatArith();
 
-    private final SgemmKernel gemm = SgemmKernel.best(new Gemm());
+    private final SgemmKernel gemm = SgemmKernel.best();
     private final GateRow gateRow = bestGateRow();
 
     private static GateRow bestGateRow() {
         Object vector = VectorSupport.instantiate("dev.lstm4j.jvm.VectorGates");
-        return vector != null ? (GateRow) vector : FloatArith::scalarRow;
+        return vector != null ? (GateRow) vector : SCALAR;
     }
 
     private FloatArith() {
@@ -30,12 +30,6 @@ final class FloatArith implements Arith<float[]> {
     @Override
     public void zero(float[] a, int off, int n) {
         Arrays.fill(a, off, off + n, 0f);
-    }
-
-    @Override
-    public void linear(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias, float[] out,
-            int outOff, int outStride) {
-        gemm.sgemm(x, xOff, xStride, rows, k, wt, block, n, bias, out, outOff, outStride);
     }
 
     @Override
@@ -62,12 +56,41 @@ final class FloatArith implements Arith<float[]> {
 
     @Override
     public void gates(int batch, int hidden, int j0, int j1, float[] gx, int gxOff, int gxStride, float[] gh, float[] c, int cOff,
-            float[] h, int hOff, int hStride) {
+            float[] h, int hOff, int hStride, float[] scratch) {
         for (int b = 0; b < batch; b++) {
             gateRow.apply(hidden, j0, j1, gx, gxOff + b * gxStride, gh, b * 4 * hidden, c, cOff + b * hidden, h,
-                    hOff + b * hStride);
+                    hOff + b * hStride, scratch);
         }
     }
+
+    @Override
+    public int gateScratch(int units) {
+        return gateRow.scratch(units);
+    }
+
+    @Override
+    public boolean allFinite(float[] a) {
+        for (float v : a) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The scalar gate pass ({@link GateRow}); it needs no scratch. */
+    static final GateRow SCALAR = new GateRow() {
+        @Override
+        public void apply(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,
+                float[] h, int hb, float[] scratch) {
+            scalarRow(hidden, j0, j1, gx, x, gh, r, c, cb, h, hb);
+        }
+
+        @Override
+        public int scratch(int units) {
+            return 0;
+        }
+    };
 
     static void scalarRow(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,
             float[] h, int hb) {
