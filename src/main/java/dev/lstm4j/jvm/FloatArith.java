@@ -4,6 +4,20 @@ import java.util.Arrays;
 
 /** float32 kernels: cache-blocked GEMM and a fused gate pass with fast, accurate float exp/tanh. */
 final class FloatArith implements Arith<float[]> {
+    /** The scalar gate pass ({@link GateRow}); it needs no scratch. Declared before INSTANCE, which uses it. */
+    static final GateRow SCALAR = new GateRow() {
+        @Override
+        public void apply(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,
+                float[] h, int hb, float[] scratch) {
+            scalarRow(hidden, j0, j1, gx, x, gh, r, c, cb, h, hb);
+        }
+
+        @Override
+        public int scratch(int units) {
+            return 0;
+        }
+    };
+
     static final FloatArith INSTANCE = new FloatArith();
 
     private final SgemmKernel gemm = SgemmKernel.best();
@@ -77,20 +91,6 @@ final class FloatArith implements Arith<float[]> {
         }
         return true;
     }
-
-    /** The scalar gate pass ({@link GateRow}); it needs no scratch. */
-    static final GateRow SCALAR = new GateRow() {
-        @Override
-        public void apply(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,
-                float[] h, int hb, float[] scratch) {
-            scalarRow(hidden, j0, j1, gx, x, gh, r, c, cb, h, hb);
-        }
-
-        @Override
-        public int scratch(int units) {
-            return 0;
-        }
-    };
 
     static void scalarRow(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,
             float[] h, int hb) {

@@ -31,7 +31,27 @@ import org.bytedeco.pytorch.global.torch;
 public final class LibTorchEngineProvider extends LoadingEngineProvider {
     /** Loads the presets' LibTorch; remembers why if that fails. */
     public LibTorchEngineProvider() {
-        super("LibTorch from the JavaCPP presets", () -> Loader.load(torch.class));
+        super("LibTorch from the JavaCPP presets", LibTorchEngineProvider::load);
+    }
+
+    /**
+     * Loads the presets' LibTorch, unless the NATIVE backend runs on another LibTorch in this JVM
+     * (two copies in one process abort it) or JavaCPP's loading is off (then the presets' classes
+     * would fail at their first call instead).
+     */
+    private static void load() {
+        String existing = dev.lstm4j.nativ.binding.Lstm4jNative.existingLibTorchDir();
+        if (existing != null) {
+            throw new UnsatisfiedLinkError("the NATIVE backend runs on the LibTorch in " + existing + " ("
+                    + dev.lstm4j.nativ.binding.Lstm4jNative.LIBTORCH_DIR_PROPERTY
+                    + ") in this JVM, and the presets' LibTorch cannot be loaded next to it; run LIBTORCH in a JVM "
+                    + "without that setting");
+        }
+        if (!Loader.isLoadLibraries()) {
+            throw new UnsatisfiedLinkError("JavaCPP's loading of native libraries is off in this JVM "
+                    + "(org.bytedeco.javacpp.loadlibraries=false)");
+        }
+        Loader.load(torch.class);
     }
 
     private static void checkDevice(Device device) {
