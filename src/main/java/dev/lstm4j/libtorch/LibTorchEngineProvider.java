@@ -63,6 +63,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
         checkDevice(device);
+        return ExitGuard.call(() -> createLstmNow(config, weights));
+    }
+
+    private static LstmEngine createLstmNow(LstmConfig config, StateDict weights) {
         // torch::lstm takes the flat parameter list in state_dict order: per layer and direction
         // w_ih, w_hh, [b_ih, b_hh], [w_hr].
         List<org.bytedeco.pytorch.Tensor> params = new ArrayList<>();
@@ -75,9 +79,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
     @Override
     public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
         checkDevice(device);
-        return new LibTorchCellEngine(config, toTorch(weights.get("weight_ih")), toTorch(weights.get("weight_hh")),
+        return ExitGuard.call(() -> new LibTorchCellEngine(config, toTorch(weights.get("weight_ih")),
+                toTorch(weights.get("weight_hh")),
                 config.bias() ? toTorch(weights.get("bias_ih")) : null,
-                config.bias() ? toTorch(weights.get("bias_hh")) : null);
+                config.bias() ? toTorch(weights.get("bias_hh")) : null));
     }
 
     /**
@@ -129,6 +134,11 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
         @Override
         public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
                 Tensor output, Tensor hN, Tensor cN) {
+            ExitGuard.run(() -> forwardNow(input, seqLen, batch, batchFirst, h0, c0, output, hN, cN));
+        }
+
+        private void forwardNow(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
+                Tensor output, Tensor hN, Tensor cN) {
             int states = config.numDirections() * config.numLayers();
             int[] xShape = batchFirst ? new int[] {batch, seqLen, config.inputSize()}
                     : new int[] {seqLen, batch, config.inputSize()};
@@ -149,6 +159,11 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
+                Tensor cN) {
+            ExitGuard.run(() -> forwardPackedNow(data, batchSizes, h0, c0, output, hN, cN));
+        }
+
+        private void forwardPackedNow(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
                 Tensor cN) {
             int states = config.numDirections() * config.numLayers();
             int batch = batchSizes[0];
@@ -176,8 +191,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void close() {
-            params.close();
-            paramList.forEach(Pointer::close);
+            ExitGuard.run(() -> {
+                params.close();
+                paramList.forEach(Pointer::close);
+            });
         }
     }
 
@@ -199,6 +216,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void forward(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
+            ExitGuard.run(() -> forwardNow(input, batch, h0, c0, h1, c1));
+        }
+
+        private void forwardNow(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
             int[] xShape = {batch, config.inputSize()};
             int[] sShape = {batch, config.hiddenSize()};
             try (PointerScope scope = new PointerScope()) {
@@ -216,12 +237,14 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void close() {
-            wIh.close();
-            wHh.close();
-            if (bIh != null) {
-                bIh.close();
-                bHh.close();
-            }
+            ExitGuard.run(() -> {
+                wIh.close();
+                wHh.close();
+                if (bIh != null) {
+                    bIh.close();
+                    bHh.close();
+                }
+            });
         }
     }
 }
