@@ -27,16 +27,18 @@ final class Team {
     /** A worker parked this long without a call ends (the next call starts a new one). */
     static final long IDLE_EXIT_NANOS = 30_000_000_000L;
 
-    private static final Team SHARED = new Team(Runtime.getRuntime().availableProcessors(), "lstm4j-java-");
+    private static final Team SHARED = new Team(Runtime.getRuntime().availableProcessors(), "lstm4j-java-",
+            IDLE_EXIT_NANOS);
 
     private final Crew crew;
 
     /**
-     * @param size   threads taking part in a step, the caller included
-     * @param prefix name prefix of the worker threads
+     * @param size      threads taking part in a step, the caller included
+     * @param prefix    name prefix of the worker threads
+     * @param idleNanos a worker parked this long without a call ends
      */
-    Team(int size, String prefix) {
-        this.crew = new Crew(Math.max(1, size), prefix);
+    Team(int size, String prefix, long idleNanos) {
+        this.crew = new Crew(Math.max(1, size), prefix, idleNanos);
     }
 
     /** The team every JAVA model of this process borrows: one thread per core, the caller's included. */
@@ -49,7 +51,7 @@ final class Team {
         return crew.size;
     }
 
-    /** Worker threads running now (they end after {@link #IDLE_EXIT_NANOS} without a call). */
+    /** Worker threads running now (they end after a while without a call). */
     int liveWorkers() {
         return crew.live.get();
     }
@@ -90,6 +92,7 @@ final class Team {
 
         final int size;
         private final String prefix;
+        private final long idleNanos;
         private final AtomicInteger names = new AtomicInteger();
         private final ReentrantLock owner = new ReentrantLock();
         /** Worker slots, written by the owner only; a slot whose worker ended is restarted by the next run. */
@@ -110,9 +113,10 @@ final class Team {
         private volatile Throwable failure;
         private IntConsumer body;
 
-        Crew(int size, String prefix) {
+        Crew(int size, String prefix, long idleNanos) {
             this.size = size;
             this.prefix = prefix;
+            this.idleNanos = idleNanos;
             this.threads = new Thread[size - 1];
             this.ended = new boolean[size - 1];
             java.util.Arrays.fill(ended, true);
@@ -205,10 +209,10 @@ final class Team {
                             long parkedSince = System.nanoTime();
                             parked.incrementAndGet();
                             if (generation == seen && !closed) {
-                                LockSupport.parkNanos(this, IDLE_EXIT_NANOS);
+                                LockSupport.parkNanos(this, idleNanos);
                             }
                             parked.decrementAndGet();
-                            if (generation == seen && System.nanoTime() - parkedSince >= IDLE_EXIT_NANOS) {
+                            if (generation == seen && System.nanoTime() - parkedSince >= idleNanos) {
                                 // Idle: end. A run published meanwhile is done by its caller, which
                                 // claims every part no worker takes; the next run restarts this slot.
                                 return;

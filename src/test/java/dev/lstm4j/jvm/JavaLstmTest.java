@@ -36,10 +36,10 @@ class JavaLstmTest {
         int packedRows = 19;
 
         float[][] want = null;
-        Team two = new Team(2, "test-team-");
-        Team five = new Team(3, "test-team-");
+        Team two = new Team(2, "test-team-", Team.IDLE_EXIT_NANOS);
+        Team five = new Team(3, "test-team-", Team.IDLE_EXIT_NANOS);
         try {
-            Object[][] variants = {{Team.shared(), (long) JavaLstm.MAX_ARRAY}, {new Team(1, "test-team-"), 0L},
+            Object[][] variants = {{Team.shared(), (long) JavaLstm.MAX_ARRAY}, {new Team(1, "test-team-", Team.IDLE_EXIT_NANOS), 0L},
                 {two, (long) JavaLstm.MAX_ARRAY}, {five, 0L}, {five, (long) JavaLstm.MAX_ARRAY}, {Team.shared(), 0L}};
             for (Object[] v : variants) {
                 JavaLstm<float[]> lstm = new JavaLstm<>(FloatArith.INSTANCE, config, w, Tensor::floatData, (Team) v[0],
