@@ -3,7 +3,7 @@ package dev.lstm4j.jvm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.ArrayDeque;
 import java.util.function.Function;
 
 /**
@@ -48,7 +48,8 @@ final class JavaLstm<A> {
     private final Team team;
     /** Above this many elements the input projection is computed step by step (tests lower it). */
     private final long gxLimit;
-    private final ConcurrentLinkedDeque<Workspace<A>> idle = new ConcurrentLinkedDeque<>();
+    /** Workspaces of finished calls (an ArrayDeque, unlike a linked deque, allocates nothing per call). */
+    private final ArrayDeque<Workspace<A>> idle = new ArrayDeque<>();
 
     /**
      * Products of a step below this many flops run on the calling thread: splitting them would save
@@ -178,7 +179,9 @@ final class JavaLstm<A> {
 
     /** Drops the pooled workspaces; the threads are the process's, not this model's. */
     void close() {
-        idle.clear();
+        synchronized (idle) {
+            idle.clear();
+        }
     }
 
     /**
@@ -331,13 +334,18 @@ final class JavaLstm<A> {
 
     /** A workspace of this model's pool, or a new one. */
     private Workspace<A> take() {
-        Workspace<A> ws = idle.pollFirst();
+        Workspace<A> ws;
+        synchronized (idle) {
+            ws = idle.pollFirst();
+        }
         return ws != null ? ws : new Workspace<>(this);
     }
 
     private void release(Workspace<A> ws) {
         ws.step.clear();
-        idle.offerFirst(ws);
+        synchronized (idle) {
+            idle.offerFirst(ws);
+        }
     }
 
     /**
