@@ -3,6 +3,7 @@
 #include "lstm4j/lstm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -176,7 +177,19 @@ struct Lstm::Impl {
   bool use_onednn = false;
   bool use_team = false;
   bool use_device_scan = false;
+  // Whether every W_hh element is finite (set by prepare). PyTorch computes W_hh h0 even for a
+  // zero h0, and NaN * 0 = NaN: a call without h0 may skip that product only when this holds;
+  // otherwise it runs on zeros (initial_h).
+  bool w_hh_finite = true;
   std::mutex prepare_mutex;
+
+  // h0 as the scans take it: the caller's, or (null) zeros when W_hh is not all finite.
+  template <typename T>
+  const T* initial_h(const T* h0, int64_t B, std::vector<T>& zeros) const {
+    if (h0 != nullptr || w_hh_finite || B <= 0) return h0;
+    zeros.assign(static_cast<size_t>(num_layers * num_directions * B * P()), T(0));
+    return zeros.data();
+  }
 
   int64_t P() const { return proj_size > 0 ? proj_size : hidden_size; }
   int64_t layer_input(int64_t l) const { return l == 0 ? input_size : num_directions * P(); }
@@ -378,6 +391,9 @@ void Lstm::Impl::prepare_typed() {
     }
     for (int d = 0; d < D; ++d) {
       const T* w_hh = staged_ptr(l, d, kWeightHh);
+      for (int64_t i = 0; i < G * Pn; ++i) {
+        if (!std::isfinite(w_hh[i])) w_hh_finite = false;
+      }
       layer.w_hh[d] = upload(std::vector<T>(w_hh, w_hh + G * Pn), {G, Pn});
       layer.w_hh_t[d] = transposed_view(layer.w_hh[d], G, Pn);
       if (proj_size > 0) {
@@ -517,6 +533,8 @@ void Lstm::forward(const float* input, int64_t seq_len, int64_t batch, bool batc
                    const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
   prepare();
   Impl& m = *impl_;
+  std::vector<float> zeros;
+  h0 = m.initial_h(h0, batch, zeros);
   if (m.use_device_scan) {
     m.forward_device<float>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   } else if (m.use_team) {
@@ -892,6 +910,8 @@ void Lstm::forward(const double* input, int64_t seq_len, int64_t batch, bool bat
                    const double* h0, const double* c0, double* output, double* h_n,
                    double* c_n) {
   prepare();
+  std::vector<double> zeros;
+  h0 = impl_->initial_h(h0, batch, zeros);
   if (impl_->use_device_scan) {
     impl_->forward_device<double>(input, seq_len, batch, batch_first, h0, c0, output, h_n, c_n);
   } else {
@@ -903,6 +923,8 @@ template <typename T>
 void Lstm::Impl::forward_packed(const T* data, const int64_t* batch_sizes, int64_t steps,
                                 const T* h0, const T* c0, T* output, T* h_n, T* c_n) {
   const StepLayout layout = StepLayout::of_packed(batch_sizes, steps);
+  std::vector<T> zeros;
+  h0 = initial_h(h0, layout.batch, zeros);
   if (use_device_scan) {
     forward_device_packed<T>(data, layout, h0, c0, output, h_n, c_n);
   } else {

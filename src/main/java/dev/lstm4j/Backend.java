@@ -8,16 +8,26 @@ package dev.lstm4j;
  */
 public enum Backend {
     /** lstm4j's C++ LSTM over LibTorch's stable C ABI (GEMMs by LibTorch, fused gates by us). */
-    NATIVE("dev.lstm4j.nativ.NativeEngineProvider"),
+    NATIVE("dev.lstm4j.nativ.NativeEngineProvider", "dev.lstm4j.nativ.TorchTensors"),
     /** LibTorch's own {@code torch::lstm} / {@code torch::lstm_cell} through the JavaCPP presets: the reference. */
     LIBTORCH("dev.lstm4j.libtorch.LibTorchEngineProvider"),
     /** Pure Java: no native code at all; the same results, for platforms and sandboxes without JNI. */
     JAVA("dev.lstm4j.jvm.JavaEngineProvider");
 
     private final String providerClass;
+    private final java.util.List<String> extensions;
 
-    Backend(String providerClass) {
+    Backend(String providerClass, String... extensions) {
         this.providerClass = providerClass;
+        this.extensions = java.util.List.of(extensions);
+    }
+
+    /**
+     * Names of the extension interfaces {@link Lstm#unwrap} hands out for this backend (NATIVE:
+     * {@code dev.lstm4j.nativ.TorchTensors}; the others: none).
+     */
+    public java.util.List<String> extensions() {
+        return extensions;
     }
 
     /** Name of the class implementing {@link dev.lstm4j.spi.EngineProvider} for this backend. */

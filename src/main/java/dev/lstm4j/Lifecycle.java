@@ -19,13 +19,21 @@ final class Lifecycle {
 
     /** Runs {@code call} unless closed; close() cannot free the engine while it runs. */
     void run(Runnable call) {
+        call(() -> {
+            call.run();
+            return null;
+        });
+    }
+
+    /** {@link #run} for a call with a result. */
+    <R> R call(java.util.function.Supplier<R> call) {
         ReentrantReadWriteLock.ReadLock read = lock.readLock();
         read.lock();
         try {
             if (closed) {
                 throw new IllegalStateException(what + " is closed");
             }
-            call.run();
+            return call.get();
         } finally {
             read.unlock();
         }

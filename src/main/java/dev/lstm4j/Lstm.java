@@ -318,17 +318,19 @@ public final class Lstm implements AutoCloseable {
     }
 
     /**
-     * A backend-specific extension of this model, as JDBC's {@code unwrap}: for the NATIVE backend,
-     * {@code dev.lstm4j.nativ.TorchTensors} (zero-copy forward passes on LibTorch tensors).
+     * A backend-specific extension of this model, in the manner of JDBC's {@code unwrap}. The
+     * extensions are interfaces each backend documents; today only NATIVE offers one:
+     * {@code dev.lstm4j.nativ.TorchTensors} (zero-copy forward passes on LibTorch tensors). The
+     * object returned implements that interface and nothing else: its calls run under this model's
+     * lifecycle (a call after {@link #close()} throws {@link IllegalStateException}, and
+     * {@code close()} waits for calls in flight), and it never exposes the engine itself.
      *
-     * @throws IllegalArgumentException if this model's backend has no extension of that type
+     * @throws IllegalArgumentException if this model's backend offers no extension of that type
+     *                                  (e.g. {@code Object}, {@code AutoCloseable} or the engine's SPI
+     *                                  types, which are never handed out)
      */
     public <T> T unwrap(Class<T> type) {
-        Objects.requireNonNull(type, "type");
-        if (!type.isInstance(engine)) {
-            throw new IllegalArgumentException("type: the " + backend + " backend offers no " + type.getName());
-        }
-        return type.cast(engine);
+        return Capabilities.unwrap(type, backend, engine, lifecycle, this);
     }
 
     /** Frees the weights and any native memory. Idempotent; waits for forward calls in flight. */

@@ -130,6 +130,7 @@ public final class LstmCellConfig {
         public LstmCellConfig build() {
             LstmConfig.positive("input_size", inputSize);
             LstmConfig.positive("hidden_size", hiddenSize);
+            LstmConfig.gateRows(hiddenSize);
             return new LstmCellConfig(this);
         }
     }

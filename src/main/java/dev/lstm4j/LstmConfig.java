@@ -273,6 +273,7 @@ public final class LstmConfig {
         public LstmConfig build() {
             positive("input_size", inputSize);
             positive("hidden_size", hiddenSize);
+            gateRows(hiddenSize);
             positive("num_layers", numLayers);
             if (projSize < 0) {
                 throw new IllegalArgumentException("proj_size: expected >= 0, got " + projSize);
@@ -292,6 +293,20 @@ public final class LstmConfig {
     static void positive(String name, int value) {
         if (value <= 0) {
             throw new IllegalArgumentException(name + ": expected a positive size, got " + value);
+        }
+    }
+
+    /** The largest hidden_size whose 4 * hidden_size gate rows (weight_ih's first dimension) fit in an int. */
+    static final int MAX_HIDDEN_SIZE = Integer.MAX_VALUE / 4;
+
+    /**
+     * Refuses a hidden_size whose {@code 4 * hidden_size} overflows: the weight shapes, and every size
+     * derived from them (D * 4 * hidden_size included, counted in long where it is used), stay exact.
+     */
+    static void gateRows(int hiddenSize) {
+        if (hiddenSize > MAX_HIDDEN_SIZE) {
+            throw new IllegalArgumentException("hidden_size: expected at most " + MAX_HIDDEN_SIZE
+                    + " (4 * hidden_size rows of weight_ih must fit in a Java int), got " + hiddenSize);
         }
     }
 }

@@ -18,16 +18,11 @@ interface Arith<A> {
     void zero(A a, int off, int n);
 
     /**
-     * {@code out[m] = x[m] W^T (+ bias)} for rows {@code m < rows}, with {@code W^T} (k, n) packed in panels
-     * of blocks of {@code block} columns ({@link #packTransposed}, {@link Panels}). Row {@code m} of x starts at
-     * {@code xOff + m * xStride}, of out at {@code outOff + m * outStride}.
-     */
-    void linear(A x, int xOff, int xStride, int rows, int k, A wt, int block, int n, A bias, A out, int outOff,
-            int outStride);
-
-    /**
-     * {@link #linear} for columns {@code [n0, n1)} of {@code out} only, on the calling thread: one
-     * part of a product split over a {@link Team}.
+     * {@code out[m, j] = x[m] W^T[:, j] (+ bias[j])} for rows {@code m < rows} and columns
+     * {@code [n0, n1)} of {@code out} only, on the calling thread (one part of a product split over a
+     * {@link Team}), with {@code W^T} (k, n) packed in panels of blocks of {@code block} columns
+     * ({@link #packTransposed}, {@link Panels}). Row {@code m} of x starts at {@code xOff + m * xStride},
+     * of out at {@code outOff + m * outStride}.
      */
     void linearColumns(A x, int xOff, int xStride, int rows, int k, A wt, int block, int n, int n0, int n1, A bias,
             A out, int outOff, int outStride);
@@ -37,8 +32,17 @@ interface Arith<A> {
      * {@code gx[gxOff + b * gxStride + j] (+ gh[b * 4H + j])} in i, f, g, o order; updates
      * {@code c[cOff + b * H ..]} in place and writes {@code h[hOff + b * hStride ..]}.
      * {@code gh == null} means a zero recurrent part. Only hidden units {@code [j0, j1)} are computed.
+     * {@code scratch} holds at least {@link #gateScratch gateScratch(j1 - j0)} elements (or is null
+     * when that is 0); the part running these units owns it.
      */
-    void gates(int batch, int hidden, int j0, int j1, A gx, int gxOff, int gxStride, A gh, A c, int cOff, A h, int hOff, int hStride);
+    void gates(int batch, int hidden, int j0, int j1, A gx, int gxOff, int gxStride, A gh, A c, int cOff, A h, int hOff,
+            int hStride, A scratch);
+
+    /** Scratch elements {@link #gates} needs for {@code units} hidden units (0: none). */
+    int gateScratch(int units);
+
+    /** Whether every element of {@code a} is finite (no NaN, no infinity). */
+    boolean allFinite(A a);
 
     /**
      * Packs {@code w} (n, k) row-major from {@code src} as {@code w^T} (k, n) in panels of blocks of

@@ -6,8 +6,6 @@ import java.util.Arrays;
 final class DoubleArith implements Arith<double[]> {
     static final DoubleArith INSTANCE = new DoubleArith();
 
-    private final Gemm gemm = new Gemm();
-
     private DoubleArith() {
     }
 
@@ -27,15 +25,24 @@ final class DoubleArith implements Arith<double[]> {
     }
 
     @Override
-    public void linear(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int block, int n, double[] bias,
-            double[] out, int outOff, int outStride) {
-        gemm.dgemm(x, xOff, xStride, rows, k, wt, block, n, bias, out, outOff, outStride);
-    }
-
-    @Override
     public void linearColumns(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int block, int n, int n0,
             int n1, double[] bias, double[] out, int outOff, int outStride) {
         Gemm.dblock(x, xOff, xStride, 0, rows, k, wt, block, n, n0, n1, bias, out, outOff, outStride);
+    }
+
+    @Override
+    public int gateScratch(int units) {
+        return 0;
+    }
+
+    @Override
+    public boolean allFinite(double[] a) {
+        for (double v : a) {
+            if (!Double.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -56,7 +63,7 @@ final class DoubleArith implements Arith<double[]> {
 
     @Override
     public void gates(int batch, int hidden, int j0, int j1, double[] gx, int gxOff, int gxStride, double[] gh, double[] c, int cOff,
-            double[] h, int hOff, int hStride) {
+            double[] h, int hOff, int hStride, double[] scratch) {
         final int H = hidden;
         for (int b = 0; b < batch; b++) {
             int x = gxOff + b * gxStride;

@@ -4,14 +4,28 @@ import java.util.Arrays;
 
 /** float32 kernels: cache-blocked GEMM and a fused gate pass with fast, accurate float exp/tanh. */
 final class FloatArith implements Arith<float[]> {
+    /** The scalar gate pass ({@link GateRow}); it needs no scratch. Declared before INSTANCE, which uses it. */
+    static final GateRow SCALAR = new GateRow() {
+        @Override
+        public void apply(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,
+                float[] h, int hb, float[] scratch) {
+            scalarRow(hidden, j0, j1, gx, x, gh, r, c, cb, h, hb);
+        }
+
+        @Override
+        public int scratch(int units) {
+            return 0;
+        }
+    };
+
     static final FloatArith INSTANCE = new FloatArith();
 
-    private final SgemmKernel gemm = SgemmKernel.best(new Gemm());
+    private final SgemmKernel gemm = SgemmKernel.best();
     private final GateRow gateRow = bestGateRow();
 
     private static GateRow bestGateRow() {
         Object vector = VectorSupport.instantiate("dev.lstm4j.jvm.VectorGates");
-        return vector != null ? (GateRow) vector : FloatArith::scalarRow;
+        return vector != null ? (GateRow) vector : SCALAR;
     }
 
     private FloatArith() {
@@ -30,12 +44,6 @@ final class FloatArith implements Arith<float[]> {
     @Override
     public void zero(float[] a, int off, int n) {
         Arrays.fill(a, off, off + n, 0f);
-    }
-
-    @Override
-    public void linear(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias, float[] out,
-            int outOff, int outStride) {
-        gemm.sgemm(x, xOff, xStride, rows, k, wt, block, n, bias, out, outOff, outStride);
     }
 
     @Override
@@ -62,11 +70,26 @@ final class FloatArith implements Arith<float[]> {
 
     @Override
     public void gates(int batch, int hidden, int j0, int j1, float[] gx, int gxOff, int gxStride, float[] gh, float[] c, int cOff,
-            float[] h, int hOff, int hStride) {
+            float[] h, int hOff, int hStride, float[] scratch) {
         for (int b = 0; b < batch; b++) {
             gateRow.apply(hidden, j0, j1, gx, gxOff + b * gxStride, gh, b * 4 * hidden, c, cOff + b * hidden, h,
-                    hOff + b * hStride);
+                    hOff + b * hStride, scratch);
         }
+    }
+
+    @Override
+    public int gateScratch(int units) {
+        return gateRow.scratch(units);
+    }
+
+    @Override
+    public boolean allFinite(float[] a) {
+        for (float v : a) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static void scalarRow(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb,

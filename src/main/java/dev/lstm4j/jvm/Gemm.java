@@ -1,36 +1,13 @@
 package dev.lstm4j.jvm;
 
-import java.util.stream.IntStream;
-
 /**
- * GEMM {@code out = x W^T (+ bias)} in plain Java, over {@code W^T} packed once in panels
- * ({@link Panels}), so that the innermost loop is a contiguous axpy the JIT vectorises.
- * Large products are split over the common fork-join pool: by rows when there are many (the input
- * projection of all time steps), by column strips when there are few (a recurrent step).
+ * GEMM {@code out = x W^T (+ bias)} in plain Java over {@code W^T} packed once in panels
+ * ({@link Panels}), so that the innermost loop is a contiguous axpy the JIT vectorises: the float64
+ * kernel, and the float32 one where the Vector API is absent. Each call computes a block of rows and
+ * columns on the calling thread; {@link JavaLstm} splits products over its {@link Team}.
  */
 final class Gemm {
-    /** Products smaller than this many flops run on the calling thread. */
-    private static final long PARALLEL_FLOPS = 4_000_000L;
-
-    private final int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
-
-    void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias, float[] out,
-            int outOff, int outStride) {
-        long flops = 2L * rows * k * n;
-        if (flops < PARALLEL_FLOPS || parallelism == 1) {
-            sblock(x, xOff, xStride, 0, rows, k, wt, block, n, 0, n, bias, out, outOff, outStride);
-            return;
-        }
-        if (rows >= 4 * parallelism) {
-            int tasks = Math.min(rows / 4, 4 * parallelism);
-            IntStream.range(0, tasks).parallel().forEach(t -> sblock(x, xOff, xStride, (int) ((long) rows * t / tasks),
-                    (int) ((long) rows * (t + 1) / tasks), k, wt, block, n, 0, n, bias, out, outOff, outStride));
-        } else {
-            int strips = Math.max(1, Math.min(parallelism, n / 64));
-            IntStream.range(0, strips).parallel().forEach(t -> sblock(x, xOff, xStride, 0, rows, k, wt, block, n,
-                    n * t / strips / 16 * 16, t == strips - 1 ? n : n * (t + 1) / strips / 16 * 16, bias, out,
-                    outOff, outStride));
-        }
+    private Gemm() {
     }
 
     static void sblock(float[] x, int xOff, int xStride, int m0, int m1, int k, float[] wt, int block, int n,
@@ -55,25 +32,6 @@ final class Gemm {
                 }
             }
             j0 += len;
-        }
-    }
-
-    void dgemm(double[] x, int xOff, int xStride, int rows, int k, double[] wt, int block, int n, double[] bias, double[] out,
-            int outOff, int outStride) {
-        long flops = 2L * rows * k * n;
-        if (flops < PARALLEL_FLOPS || parallelism == 1) {
-            dblock(x, xOff, xStride, 0, rows, k, wt, block, n, 0, n, bias, out, outOff, outStride);
-            return;
-        }
-        if (rows >= 4 * parallelism) {
-            int tasks = Math.min(rows / 4, 4 * parallelism);
-            IntStream.range(0, tasks).parallel().forEach(t -> dblock(x, xOff, xStride, (int) ((long) rows * t / tasks),
-                    (int) ((long) rows * (t + 1) / tasks), k, wt, block, n, 0, n, bias, out, outOff, outStride));
-        } else {
-            int strips = Math.max(1, Math.min(parallelism, n / 64));
-            IntStream.range(0, strips).parallel().forEach(t -> dblock(x, xOff, xStride, 0, rows, k, wt, block, n,
-                    n * t / strips / 16 * 16, t == strips - 1 ? n : n * (t + 1) / strips / 16 * 16, bias, out,
-                    outOff, outStride));
         }
     }
 

@@ -49,7 +49,9 @@ public final class JavaEngineProvider implements EngineProvider {
 
     /** Adapts a {@link JavaLstm} of either element type to the engine interface. */
     private static final class Engine<A> implements LstmEngine {
-        private final JavaLstm<A> lstm;
+        // Dropped by close(), so that a closed model still referenced by the caller holds no weights;
+        // the API's lifecycle guarantees no call runs during or after close().
+        private JavaLstm<A> lstm;
         private final Function<Tensor, A> data;
 
         Engine(JavaLstm<A> lstm, Function<Tensor, A> data) {
@@ -74,7 +76,8 @@ public final class JavaEngineProvider implements EngineProvider {
 
         @Override
         public void close() {
-            lstm.close(); // heap memory only, but the step team's threads stop here
+            lstm.close();
+            lstm = null;
         }
     }
 

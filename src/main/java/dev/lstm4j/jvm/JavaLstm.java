@@ -2,20 +2,31 @@ package dev.lstm4j.jvm;
 
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.StateDict;
+import dev.lstm4j.Tensor;
+import java.util.ArrayDeque;
+import java.util.function.Function;
 
 /**
  * The pure-Java LSTM for one element type: weights packed once for the GEMMs, then the
  * layer x direction x time scan (the same algorithm as the native core): per layer one GEMM
  * projects the inputs of all time steps for both directions, per step one GEMM with {@code W_hh}
  * and one fused gate pass writing {@code h} straight into the output (both layouts through row
- * strides), plus one GEMM with {@code W_hr} when there is a projection.
+ * strides), plus one GEMM with {@code W_hr} when there is a projection. When the input projection of
+ * all steps would not fit in one Java array, each step projects its own inputs just before its gate
+ * pass (the same bits: every output element is one FMA chain over k whatever the rows around it).
  *
- * <p>Thread-safe after construction: each thread reuses its own scratch buffers, so steady-state
- * calls allocate nothing.
+ * <p>Thread-safe after construction: a call takes a workspace from this model's pool (or makes one)
+ * and gives it back, so concurrent calls never share scratch memory and steady-state calls allocate
+ * nothing. The threads that split a step are borrowed from the process-wide {@link Team}; nothing of
+ * the model stays in them or in the calling threads, so an unreachable model is garbage like any
+ * other object.
  *
  * @param <A> {@code float[]} or {@code double[]}
  */
 final class JavaLstm<A> {
+    /** The largest array HotSpot allocates (it refuses {@code Integer.MAX_VALUE - 1} and above). */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final Arith<A> ar;
     private final int inputSize;
     private final int hidden;
@@ -29,8 +40,16 @@ final class JavaLstm<A> {
     private final A[] biasCat; // per layer: b_ih + b_hh, (D*4H), or null
     private final A[] wHhT;   // per layer*D + d: (P, 4H)
     private final A[] wHrT;   // per layer*D + d: (H, P), or null
-    private final ThreadLocal<Workspace<A>> workspace;
-    private final Team team = new Team(Runtime.getRuntime().availableProcessors());
+    /**
+     * Whether every {@code W_hh} element is finite. Only then may a zero initial state skip
+     * {@code W_hh h0}: PyTorch computes it, and NaN * 0 (or Inf * 0) is NaN, not 0.
+     */
+    private final boolean whhFinite;
+    private final Team team;
+    /** Above this many elements the input projection is computed step by step (tests lower it). */
+    private final long gxLimit;
+    /** Workspaces of finished calls (an ArrayDeque, unlike a linked deque, allocates nothing per call). */
+    private final ArrayDeque<Workspace<A>> idle = new ArrayDeque<>();
 
     /**
      * Products of a step below this many flops run on the calling thread: splitting them would save
@@ -41,7 +60,7 @@ final class JavaLstm<A> {
     /** Hidden units or output columns per part stay a multiple of this (a 512-bit vector of floats). */
     private static final int ALIGN = 16;
 
-    /** Scratch memory of one thread, grown on demand and reused across calls. */
+    /** Scratch memory of one call, grown on demand and reused by later calls of this model. */
     private static final class Workspace<A> {
         A gx;
         A gh;
@@ -49,9 +68,13 @@ final class JavaLstm<A> {
         A hFull;
         A y0;
         A y1;
-        final Step<A> step = new Step<>();
+        final Step<A> step;
         int[] row0 = new int[0];
         int[] n = new int[0];
+
+        Workspace(JavaLstm<A> m) {
+            step = new Step<>(m);
+        }
 
         int[] row0(int steps) {
             if (row0.length < steps) {
@@ -68,9 +91,21 @@ final class JavaLstm<A> {
         }
     }
 
+    /** An LSTM on the process-wide {@link Team#shared()} team. */
+    JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, Function<Tensor, A> data) {
+        this(ar, config, weights, data, Team.shared(), MAX_ARRAY);
+    }
+
+    /**
+     * @param team    the threads that split a step
+     * @param gxLimit above this many elements the input projection runs step by step
+     * @throws IllegalArgumentException if a packed weight would exceed a Java array
+     */
     @SuppressWarnings("unchecked")
-    JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, java.util.function.Function<dev.lstm4j.Tensor, A> data) {
+    JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, Function<Tensor, A> data, Team team, long gxLimit) {
         this.ar = ar;
+        this.team = team;
+        this.gxLimit = Math.min(gxLimit, MAX_ARRAY);
         this.inputSize = config.inputSize();
         this.hidden = config.hiddenSize();
         this.layers = config.numLayers();
@@ -78,29 +113,32 @@ final class JavaLstm<A> {
         this.proj = config.projSize();
         this.hOut = config.realHiddenSize();
         this.bias = config.bias();
-        int g = 4 * hidden;
+        int g = 4 * hidden; // LstmConfig keeps 4 * hidden_size within an int
         wIhT = (A[]) new Object[layers];
         biasCat = (A[]) new Object[layers];
         wHhT = (A[]) new Object[layers * dirs];
         wHrT = (A[]) new Object[layers * dirs];
+        boolean finite = true;
         for (int l = 0; l < layers; l++) {
             int in = config.layerInputSize(l);
-            A packed = ar.alloc(Panels.size(in, dirs * g, hidden));
-            A b = bias ? ar.alloc(dirs * g) : null;
+            A packed = alloc(Panels.size(in, dirs * g, hidden), "weight_ih_l" + l + " (packed, both directions)");
+            A b = bias ? alloc((long) dirs * g, "bias_ih_l" + l + " + bias_hh_l" + l + " (both directions)") : null;
             for (int d = 0; d < dirs; d++) {
                 String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
                 // W_ih of direction d becomes columns [d*4H, (d+1)*4H) of the packed (in, D*4H).
                 ar.packTransposed(data.apply(weights.get("weight_ih" + sfx)), g, in, hidden, packed,
-                        Panels.size(in, d * g, hidden));
+                        (int) Panels.size(in, d * g, hidden));
                 if (bias) {
                     ar.add(data.apply(weights.get("bias_ih" + sfx)), data.apply(weights.get("bias_hh" + sfx)), b,
                             d * g, g);
                 }
-                A hh = ar.alloc(Panels.size(hOut, g, hidden));
-                ar.packTransposed(data.apply(weights.get("weight_hh" + sfx)), g, hOut, hidden, hh, 0);
+                A whh = data.apply(weights.get("weight_hh" + sfx));
+                finite &= ar.allFinite(whh);
+                A hh = alloc(Panels.size(hOut, g, hidden), "weight_hh" + sfx + " (packed)");
+                ar.packTransposed(whh, g, hOut, hidden, hh, 0);
                 wHhT[l * dirs + d] = hh;
                 if (proj > 0) {
-                    A hr = ar.alloc(Panels.size(hidden, proj, proj));
+                    A hr = alloc(Panels.size(hidden, proj, proj), "weight_hr" + sfx + " (packed)");
                     ar.packTransposed(data.apply(weights.get("weight_hr" + sfx)), proj, hidden, proj, hr, 0);
                     wHrT[l * dirs + d] = hr;
                 }
@@ -108,13 +146,22 @@ final class JavaLstm<A> {
             wIhT[l] = packed;
             biasCat[l] = b;
         }
-        this.workspace = ThreadLocal.withInitial(Workspace::new);
+        this.whhFinite = finite;
+    }
+
+    private A alloc(long n, String what) {
+        if (n > MAX_ARRAY) {
+            throw new IllegalArgumentException(what + ": the JAVA backend would need " + n
+                    + " elements in one array, more than a Java array holds (" + MAX_ARRAY
+                    + "); use the NATIVE backend");
+        }
+        return ar.alloc((int) n);
     }
 
     /**
-     * Runs one phase: the input projection of a layer over output columns, the recurrent product
-     * and gate pass of a step over hidden units, or the projection of a step over output columns;
-     * split over the team when big enough to pay for the hand-off.
+     * Runs one phase: the input projection of a layer (or of a step) over output columns, the
+     * recurrent product and gate pass of a step over hidden units, or the projection of a step over
+     * output columns; split over the team when big enough to pay for the hand-off.
      */
     private void run(Step<A> step, int rows, int k, int width, int columnsPerUnit, int align) {
         step.width = width;
@@ -130,9 +177,11 @@ final class JavaLstm<A> {
         }
     }
 
-    /** Stops the team's threads. */
+    /** Drops the pooled workspaces; the threads are the process's, not this model's. */
     void close() {
-        team.close();
+        synchronized (idle) {
+            idle.clear();
+        }
     }
 
     /**
@@ -147,7 +196,9 @@ final class JavaLstm<A> {
         static final int GATES_ONLY = 2;
         static final int PROJECTION = 3;
 
-        JavaLstm<A> m;
+        final JavaLstm<A> m;
+        /** Per part: the gate pass's scratch ({@link Arith#gateScratch}); part p is the only user of slot p. */
+        final A[] scratch;
         int mode;
         int batch;
         // product operands (INPUT, PROJECTION; the recurrent x in RECURRENT)
@@ -158,6 +209,8 @@ final class JavaLstm<A> {
         A w;
         int block;
         int n;
+        /** INPUT, PROJECTION: unit u is output column colOff + u. */
+        int colOff;
         A bias;
         A out;
         int outOff;
@@ -181,6 +234,12 @@ final class JavaLstm<A> {
         int x2Off;
         int x2Stride;
 
+        @SuppressWarnings("unchecked")
+        Step(JavaLstm<A> m) {
+            this.m = m;
+            this.scratch = (A[]) new Object[m.team.size()];
+        }
+
         void startingRows(int split, A x2, int x2Off, int x2Stride) {
             this.split = split;
             this.x2 = x2;
@@ -199,6 +258,7 @@ final class JavaLstm<A> {
             this.w = w;
             this.block = block;
             this.n = n;
+            this.colOff = 0;
             this.bias = bias;
             this.out = out;
             this.split = rows;
@@ -219,6 +279,19 @@ final class JavaLstm<A> {
             this.hStride = hStride;
         }
 
+        /** Forgets the call's arrays, so that a pooled workspace keeps no caller's data reachable. */
+        void clear() {
+            x = null;
+            w = null;
+            bias = null;
+            out = null;
+            gx = null;
+            gh = null;
+            c = null;
+            h = null;
+            x2 = null;
+        }
+
         private int lo(int p) {
             return p == parts ? width : width * p / parts / align * align;
         }
@@ -229,7 +302,8 @@ final class JavaLstm<A> {
             int u1 = lo(p + 1);
             Arith<A> ar = m.ar;
             if (mode == INPUT || mode == PROJECTION) {
-                ar.linearColumns(x, xOff, xStride, batch, k, w, block, n, u0, u1, bias, out, outOff, outStride);
+                ar.linearColumns(x, xOff, xStride, batch, k, w, block, n, colOff + u0, colOff + u1, bias, out, outOff,
+                        outStride);
                 return;
             }
             int H = m.hidden;
@@ -248,7 +322,29 @@ final class JavaLstm<A> {
                     }
                 }
             }
-            ar.gates(batch, H, u0, u1, gx, gxOff, gxStride, mode == RECURRENT ? gh : null, c, 0, h, hOff, hStride);
+            int need = ar.gateScratch(u1 - u0);
+            A s = scratch[p];
+            if (need > 0 && (s == null || ar.length(s) < need)) {
+                s = ar.alloc(need);
+                scratch[p] = s;
+            }
+            ar.gates(batch, H, u0, u1, gx, gxOff, gxStride, mode == RECURRENT ? gh : null, c, 0, h, hOff, hStride, s);
+        }
+    }
+
+    /** A workspace of this model's pool, or a new one. */
+    private Workspace<A> take() {
+        Workspace<A> ws;
+        synchronized (idle) {
+            ws = idle.pollFirst();
+        }
+        return ws != null ? ws : new Workspace<>(this);
+    }
+
+    private void release(Workspace<A> ws) {
+        ws.step.clear();
+        synchronized (idle) {
+            idle.offerFirst(ws);
         }
     }
 
@@ -260,14 +356,36 @@ final class JavaLstm<A> {
      */
     void forwardPacked(A data, int[] batchSizes, A h0, A c0, A output, A hN, A cN) {
         int steps = batchSizes.length;
-        Workspace<A> ws = workspace.get();
-        int[] row0 = ws.row0(steps);
-        int rows = 0;
-        for (int t = 0; t < steps; t++) {
-            row0[t] = rows;
-            rows += batchSizes[t];
+        Workspace<A> ws = take();
+        try {
+            int[] row0 = ws.row0(steps);
+            int rows = 0;
+            for (int t = 0; t < steps; t++) {
+                row0[t] = rows;
+                rows += batchSizes[t];
+            }
+            scan(ws, data, steps, batchSizes, row0, 1, rows, h0, c0, output, hN, cN);
+        } finally {
+            release(ws);
         }
-        scan(data, steps, batchSizes, row0, 1, rows, h0, c0, output, hN, cN);
+    }
+
+    /** See {@link dev.lstm4j.spi.LstmEngine#forward}; arrays are the flat data of the validated tensors. */
+    void forward(A input, int seqLen, int batch, boolean batchFirst, A h0, A c0, A output, A hN, A cN) {
+        // Row of (t, b) in every (T*B, features) matrix: t * tRows + b * bRows, for either layout.
+        int tRows = batchFirst ? 1 : batch;
+        Workspace<A> ws = take();
+        try {
+            int[] row0 = ws.row0(seqLen);
+            int[] n = ws.n(seqLen);
+            for (int t = 0; t < seqLen; t++) {
+                row0[t] = t * tRows;
+                n[t] = batch;
+            }
+            scan(ws, input, seqLen, n, row0, batchFirst ? seqLen : 1, seqLen * batch, h0, c0, output, hN, cN);
+        } finally {
+            release(ws);
+        }
     }
 
     /**
@@ -277,8 +395,8 @@ final class JavaLstm<A> {
      * the continuing rows of a step come from the previous step's output and the rows that start
      * there (the reverse direction) from {@code h0}.
      */
-    private void scan(A input, int steps, int[] n, int[] row0, int bStride, int rows, A h0, A c0, A output, A hN,
-            A cN) {
+    private void scan(Workspace<A> ws, A input, int steps, int[] n, int[] row0, int bStride, int rows, A h0, A c0,
+            A output, A hN, A cN) {
         final int T = steps;
         final int B = n[0];
         final int H = hidden;
@@ -286,7 +404,13 @@ final class JavaLstm<A> {
         final int D = dirs;
         final int G = 4 * H;
         final int yCols = D * P;
-        Workspace<A> ws = workspace(rows, B);
+        if (h0 == null && !whhFinite) {
+            // W_hh has a NaN or an infinity: W_hh h0 is not zero even for h0 = 0, as in PyTorch.
+            h0 = ar.alloc(layers * D * B * P);
+        }
+        // All steps' input projections at once, or (when they would not fit) each step's before its gates.
+        boolean wholeGx = (long) rows * D * G <= gxLimit;
+        grow(ws, wholeGx ? (long) rows * D * G : (long) B * D * G, B, rows);
         A gx = ws.gx;
         A gh = ws.gh;
         A c = ws.c;
@@ -296,8 +420,10 @@ final class JavaLstm<A> {
         int in = inputSize;
         for (int l = 0; l < layers; l++) {
             A y = l == layers - 1 ? output : (l % 2 == 0 ? ws.y0 : ws.y1);
-            step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], H, D * G, biasCat[l], gx, 0, D * G);
-            run(step, rows, in, D * G, 1, 2 * ALIGN);
+            if (wholeGx) {
+                step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], H, D * G, biasCat[l], gx, 0, D * G);
+                run(step, rows, in, D * G, 1, 2 * ALIGN);
+            }
             for (int d = 0; d < D; d++) {
                 int state = l * D + d;
                 if (c0 != null) {
@@ -309,6 +435,15 @@ final class JavaLstm<A> {
                     int t = d == 0 ? s : T - 1 - s;
                     int tPrev = d == 0 ? t - 1 : t + 1;
                     int rowsNow = n[t];
+                    int gxOff = wholeGx ? row0[t] * D * G + d * G : d * G;
+                    int gxStride = wholeGx ? bStride * D * G : D * G;
+                    if (!wholeGx) {
+                        // This step's input projection, direction d's columns, rows 0.. of gx.
+                        step.product(Step.INPUT, layerIn, row0[t] * in, bStride * in, rowsNow, in, wIhT[l], H, D * G,
+                                biasCat[l], gx, 0, D * G);
+                        step.colOff = d * G;
+                        run(step, rowsNow, in, G, 1, 2 * ALIGN);
+                    }
                     // Sequences still running from the previous step; the others start here.
                     int cont = s == 0 ? 0 : Math.min(rowsNow, n[tPrev]);
                     if (cont > 0) {
@@ -321,16 +456,15 @@ final class JavaLstm<A> {
                     } else {
                         step.mode = Step.GATES_ONLY;
                     }
-                    int gxOff = row0[t] * D * G + d * G;
                     int yOff = row0[t] * yCols + d * P;
                     if (proj > 0) {
-                        step.gates(rowsNow, gx, gxOff, bStride * D * G, gh, c, ws.hFull, 0, H);
+                        step.gates(rowsNow, gx, gxOff, gxStride, gh, c, ws.hFull, 0, H);
                         run(step, rowsNow, P, H, 4, ALIGN);
                         step.product(Step.PROJECTION, ws.hFull, 0, H, rowsNow, H, wHrT[state], P, P, null, y, yOff,
                                 bStride * yCols);
                         run(step, rowsNow, H, P, 1, ALIGN);
                     } else {
-                        step.gates(rowsNow, gx, gxOff, bStride * D * G, gh, c, y, yOff, bStride * yCols);
+                        step.gates(rowsNow, gx, gxOff, gxStride, gh, c, y, yOff, bStride * yCols);
                         run(step, rowsNow, P, H, 4, ALIGN);
                     }
                 }
@@ -351,42 +485,33 @@ final class JavaLstm<A> {
         }
     }
 
-    /** This thread's scratch memory, grown to a pass over {@code rows} rows of a batch of {@code batch}. */
-    private Workspace<A> workspace(int rows, int batch) {
-        int g = 4 * hidden;
-        int yCols = dirs * hOut;
-        Workspace<A> ws = workspace.get();
-        ws.gx = ensure(ws.gx, rows * dirs * g);
-        ws.gh = ensure(ws.gh, batch * g);
-        ws.c = ensure(ws.c, batch * hidden);
+    /**
+     * Grows {@code ws} to a pass over {@code rows} rows of a batch of {@code batch} with
+     * {@code gxSize} elements of input projections. Sizes are counted in long: one that exceeds a
+     * Java array is refused by name instead of wrapping around.
+     */
+    private void grow(Workspace<A> ws, long gxSize, int batch, int rows) {
+        long g = 4L * hidden;
+        long yCols = (long) dirs * hOut;
+        ws.gx = ensure(ws.gx, gxSize, "the gate pre-activations of a step (batch x D x 4 x hidden_size)");
+        ws.gh = ensure(ws.gh, batch * g, "the recurrent gate pre-activations (batch x 4 x hidden_size)");
+        ws.c = ensure(ws.c, (long) batch * hidden, "the cell state (batch x hidden_size)");
         if (proj > 0) {
-            ws.hFull = ensure(ws.hFull, batch * hidden);
+            ws.hFull = ensure(ws.hFull, (long) batch * hidden, "the unprojected h (batch x hidden_size)");
         }
         if (layers > 1) {
-            ws.y0 = ensure(ws.y0, rows * yCols);
+            ws.y0 = ensure(ws.y0, rows * yCols, "a layer's output (seq_len x batch x D x H_out)");
         }
         if (layers > 2) {
-            ws.y1 = ensure(ws.y1, rows * yCols);
+            ws.y1 = ensure(ws.y1, rows * yCols, "a layer's output (seq_len x batch x D x H_out)");
         }
-        ws.step.m = this;
-        return ws;
     }
 
-    private A ensure(A a, int n) {
-        return a != null && ar.length(a) >= n ? a : ar.alloc(n);
-    }
-
-    /** See {@link dev.lstm4j.spi.LstmEngine#forward}; arrays are the flat data of the validated tensors. */
-    void forward(A input, int seqLen, int batch, boolean batchFirst, A h0, A c0, A output, A hN, A cN) {
-        // Row of (t, b) in every (T*B, features) matrix: t * tRows + b * bRows, for either layout.
-        int tRows = batchFirst ? 1 : batch;
-        Workspace<A> ws = workspace.get();
-        int[] row0 = ws.row0(seqLen);
-        int[] n = ws.n(seqLen);
-        for (int t = 0; t < seqLen; t++) {
-            row0[t] = t * tRows;
-            n[t] = batch;
+    private A ensure(A a, long n, String what) {
+        if (n > MAX_ARRAY) {
+            throw new IllegalArgumentException("input: the JAVA backend would need " + n + " elements for " + what
+                    + ", more than a Java array holds (" + MAX_ARRAY + "); use a smaller batch or the NATIVE backend");
         }
-        scan(input, seqLen, n, row0, batchFirst ? seqLen : 1, seqLen * batch, h0, c0, output, hN, cN);
+        return a != null && ar.length(a) >= n ? a : ar.alloc((int) n);
     }
 }

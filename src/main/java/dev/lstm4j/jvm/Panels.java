@@ -19,9 +19,9 @@ final class Panels {
         return (block + P - 1) / P;
     }
 
-    /** Elements of a packed {@code W^T} with n columns (a multiple of block). */
-    static int size(int k, int n, int block) {
-        return Math.multiplyExact(Math.multiplyExact(n / block * perBlock(block), P), k);
+    /** Elements of a packed {@code W^T} with n columns (a multiple of block); may exceed an array's limit. */
+    static long size(int k, int n, int block) {
+        return (long) (n / block) * perBlock(block) * P * k;
     }
 
     /** Where element (kk, j) lies. */

@@ -1,6 +1,5 @@
 package dev.lstm4j.jvm;
 
-import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -18,24 +17,43 @@ import java.util.function.IntConsumer;
  * share of the speed-up. Every part writes its own disjoint outputs, so who runs it never changes
  * the result; a caller that finds the team in use by another thread runs all parts itself.
  *
- * <p>One team per engine. The threads are daemons, started on first use and stopped by
- * {@link #close()} or, failing that, when the engine becomes unreachable.
+ * <p>One team serves every JAVA model of the process ({@link #shared()}): models borrow it per call
+ * and own no threads, so the JVM's thread count does not grow with the number of live models, and a
+ * model dropped without {@code close()} leaves nothing behind. The workers are daemons, at most
+ * {@code availableProcessors() - 1}, started on first use; one that has waited {@link #IDLE_EXIT_NANOS}
+ * without a call ends, and the next call starts it again.
  */
-final class Team implements AutoCloseable {
-    private static final Cleaner CLEANER = Cleaner.create();
+final class Team {
+    /** A worker parked this long without a call ends (the next call starts a new one). */
+    static final long IDLE_EXIT_NANOS = 30_000_000_000L;
+
+    private static final Team SHARED = new Team(Runtime.getRuntime().availableProcessors(), "lstm4j-java-",
+            IDLE_EXIT_NANOS);
 
     private final Crew crew;
-    private final Cleaner.Cleanable cleanable;
 
-    /** @param size threads taking part in a step, the caller included */
-    Team(int size) {
-        this.crew = new Crew(Math.max(1, size));
-        this.cleanable = CLEANER.register(this, crew::shutdown);
+    /**
+     * @param size      threads taking part in a step, the caller included
+     * @param prefix    name prefix of the worker threads
+     * @param idleNanos a worker parked this long without a call ends
+     */
+    Team(int size, String prefix, long idleNanos) {
+        this.crew = new Crew(Math.max(1, size), prefix, idleNanos);
+    }
+
+    /** The team every JAVA model of this process borrows: one thread per core, the caller's included. */
+    static Team shared() {
+        return SHARED;
     }
 
     /** Threads taking part in a step, the caller included. */
     int size() {
         return crew.size;
+    }
+
+    /** Worker threads running now (they end after a while without a call). */
+    int liveWorkers() {
+        return crew.live.get();
     }
 
     /**
@@ -46,12 +64,14 @@ final class Team implements AutoCloseable {
         crew.run(parts, body);
     }
 
-    @Override
-    public void close() {
-        cleanable.clean();
+    /** Stops the workers of a team that is not {@link #shared()} (tests). */
+    void close() {
+        if (this != SHARED) {
+            crew.shutdown();
+        }
     }
 
-    /** The state the worker threads see; holds no reference to the {@link Team}, so it can be cleaned. */
+    /** The state the worker threads see. */
     private static final class Crew {
         /**
          * How long a worker spins for the next step before it parks: long enough to bridge the
@@ -71,8 +91,16 @@ final class Team implements AutoCloseable {
         private static final int CALLER_SPINS = 1 << 16;
 
         final int size;
+        private final String prefix;
+        private final long idleNanos;
+        private final AtomicInteger names = new AtomicInteger();
         private final ReentrantLock owner = new ReentrantLock();
-        private Thread[] threads;
+        /** Worker slots, written by the owner only; a slot whose worker ended is restarted by the next run. */
+        private final Thread[] threads;
+        /** Per slot: its worker ended (idle) and must be restarted. */
+        private final boolean[] ended;
+        private volatile boolean someEnded = true;
+        final AtomicInteger live = new AtomicInteger();
         private final AtomicInteger parked = new AtomicInteger();
         /**
          * (generation << 32) | (parts << 16) | next unclaimed part: one word, so that a claim can
@@ -85,8 +113,13 @@ final class Team implements AutoCloseable {
         private volatile Throwable failure;
         private IntConsumer body;
 
-        Crew(int size) {
+        Crew(int size, String prefix, long idleNanos) {
             this.size = size;
+            this.prefix = prefix;
+            this.idleNanos = idleNanos;
+            this.threads = new Thread[size - 1];
+            this.ended = new boolean[size - 1];
+            java.util.Arrays.fill(ended, true);
         }
 
         void run(int parts, IntConsumer body) {
@@ -98,8 +131,8 @@ final class Team implements AutoCloseable {
                 return;
             }
             try {
-                if (threads == null) {
-                    start();
+                if (someEnded) {
+                    restartEnded();
                 }
                 long gen = generation + 1;
                 this.body = body;
@@ -121,14 +154,15 @@ final class Team implements AutoCloseable {
                         Thread.yield(); // a worker holding a part was descheduled: let it run
                     }
                 }
-                this.body = null;
                 Throwable t = failure;
+                failure = null;
                 if (t instanceof RuntimeException e) {
                     throw e;
                 } else if (t instanceof Error e) {
                     throw e;
                 }
             } finally {
+                this.body = null; // the team keeps nothing of a model between calls
                 owner.unlock();
             }
         }
@@ -155,41 +189,63 @@ final class Team implements AutoCloseable {
             }
         }
 
-        private void workerLoop() {
-            long seen = generation;
-            while (!closed) {
-                int spins = 0;
-                long waitingSince = System.nanoTime();
-                while (generation == seen && !closed) {
-                    if ((++spins & 63) != 0) {
-                        Thread.onSpinWait();
-                        continue;
-                    }
-                    long waited = System.nanoTime() - waitingSince;
-                    if (waited < HOT_SPIN_NANOS) {
-                        Thread.onSpinWait();
-                    } else if (waited < SPIN_NANOS) {
-                        Thread.yield(); // a caller sharing this core must not be held off
-                    } else {
-                        parked.incrementAndGet();
-                        if (generation == seen && !closed) {
-                            LockSupport.park(this);
+        private void workerLoop(int slot) {
+            try {
+                long seen = generation;
+                while (!closed) {
+                    int spins = 0;
+                    long waitingSince = System.nanoTime();
+                    while (generation == seen && !closed) {
+                        if ((++spins & 63) != 0) {
+                            Thread.onSpinWait();
+                            continue;
                         }
-                        parked.decrementAndGet();
-                        waitingSince = System.nanoTime();
+                        long waited = System.nanoTime() - waitingSince;
+                        if (waited < HOT_SPIN_NANOS) {
+                            Thread.onSpinWait();
+                        } else if (waited < SPIN_NANOS) {
+                            Thread.yield(); // a caller sharing this core must not be held off
+                        } else {
+                            long parkedSince = System.nanoTime();
+                            parked.incrementAndGet();
+                            if (generation == seen && !closed) {
+                                LockSupport.parkNanos(this, idleNanos);
+                            }
+                            parked.decrementAndGet();
+                            if (generation == seen && System.nanoTime() - parkedSince >= idleNanos) {
+                                // Idle: end. A run published meanwhile is done by its caller, which
+                                // claims every part no worker takes; the next run restarts this slot.
+                                return;
+                            }
+                            waitingSince = System.nanoTime();
+                        }
                     }
+                    seen = generation;
+                    work(seen);
                 }
-                seen = generation;
-                work(seen);
+            } finally {
+                ended[slot] = true;
+                live.decrementAndGet();
+                someEnded = true; // volatile write after ended[slot]: the owner sees both
             }
         }
 
-        private void start() {
-            threads = new Thread[size - 1];
+        /** Starts a worker in every slot whose worker ended (or never started); the owner holds the lock. */
+        private void restartEnded() {
+            someEnded = false; // before the scan: a worker ending during it sets it again
             for (int w = 0; w < threads.length; w++) {
-                threads[w] = new Thread(this::workerLoop, "lstm4j-java-" + (w + 1));
-                threads[w].setDaemon(true);
-                threads[w].start();
+                if (ended[w]) {
+                    ended[w] = false;
+                    int slot = w;
+                    Thread t = new Thread(() -> workerLoop(slot), prefix + names.incrementAndGet());
+                    t.setDaemon(true);
+                    // The caller's context class loader (say a web application's) must not stay
+                    // reachable from a thread that outlives the call.
+                    t.setContextClassLoader(null);
+                    threads[w] = t;
+                    live.incrementAndGet();
+                    t.start();
+                }
             }
         }
 
@@ -197,8 +253,8 @@ final class Team implements AutoCloseable {
             closed = true;
             owner.lock();
             try {
-                if (threads != null) {
-                    for (Thread t : threads) {
+                for (Thread t : threads) {
+                    if (t != null) {
                         LockSupport.unpark(t);
                     }
                 }

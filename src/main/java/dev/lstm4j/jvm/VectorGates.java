@@ -79,22 +79,23 @@ final class VectorGates implements GateRow {
     }
 
     /**
-     * Scratch of the calling thread: the gate pass runs in passes over it, so that each pass is a
-     * small loop the JIT compiles with {@link #exp} inlined (one method doing it all exceeds C2's
-     * inlining budget, and every vector that crosses a call that is not inlined is boxed).
+     * Five floats per unit: the gate pass runs in passes over the caller's scratch, so that each pass
+     * is a small loop the JIT compiles with {@link #exp} inlined (one method doing it all exceeds C2's
+     * inlining budget, and every vector that crosses a call that is not inlined is boxed). The scratch
+     * belongs to the engine's workspace, not to the thread: nothing stays behind in the threads that
+     * called.
      */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+    @Override
+    public int scratch(int units) {
+        return 5 * units;
+    }
 
     @Override
     public void apply(int hidden, int j0, int j1, float[] gx, int x, float[] gh, int r, float[] c, int cb, float[] h,
-            int hb) {
+            int hb, float[] scratch) {
         final int H = hidden;
         final int n = j1 - j0;
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < 5 * n) {
-            holder[0] = new float[5 * n];
-        }
-        float[] s = holder[0];
+        float[] s = scratch;
         // s = [i | f | g | o | c_t] pre-activations, then activations, unit u of the part at offset u.
         for (int g = 0; g < 4; g++) {
             System.arraycopy(gx, x + g * H + j0, s, g * n, n);

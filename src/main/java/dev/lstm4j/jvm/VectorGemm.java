@@ -1,6 +1,5 @@
 package dev.lstm4j.jvm;
 
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * rows and read sequentially down its panel; rows are taken in blocks that stay in L2 while the
  * panels sweep over them. Each output element is one FMA chain over k in order (plus the bias),
  * so any split of rows or columns gives the same bits. Only loaded when {@code jdk.incubator.vector} is
- * present (see {@link SgemmKernel#best}).
+ * present (see {@link SgemmKernel#best}). {@link JavaLstm} splits products over its {@link Team} by
+ * columns; each call here runs on the calling thread.
  */
 final class VectorGemm implements SgemmKernel {
     // A vector must lie within one panel row: at most Panels.P lanes, a divisor of it.
@@ -21,33 +21,9 @@ final class VectorGemm implements SgemmKernel {
     private static final int L = S.length();
     /** Rows per block: a (MB x k) block of x stays in L2 while every column strip passes over it. */
     private static final int MB = 64;
-    private static final long PARALLEL_FLOPS = 4_000_000L;
-
-    private final int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     /** Public no-argument constructor for {@link SgemmKernel#best}. */
     public VectorGemm() {
-    }
-
-    @Override
-    public void sgemm(float[] x, int xOff, int xStride, int rows, int k, float[] wt, int block, int n, float[] bias, float[] out,
-            int outOff, int outStride) {
-        long flops = 2L * rows * k * n;
-        // Products with few rows stay on this thread even when W^T is large: handing half of a
-        // 1 MB GEMV to a pool thread measured slower (6.8 vs 4.6 ms for B=1, T=128, H=256).
-        if (flops < PARALLEL_FLOPS || parallelism == 1) {
-            block(x, xOff, xStride, 0, rows, k, wt, block, n, 0, n, bias, out, outOff, outStride);
-        } else if (rows >= 2 * MB * parallelism || rows >= 4 * parallelism && n < 256) {
-            int tasks = Math.max(1, Math.min((rows + 3) / 4, 4 * parallelism));
-            IntStream.range(0, tasks).parallel().forEach(t -> block(x, xOff, xStride, rows * t / tasks / 4 * 4,
-                    t == tasks - 1 ? rows : rows * (t + 1) / tasks / 4 * 4, k, wt, block, n, 0, n, bias, out, outOff,
-                    outStride));
-        } else {
-            int strips = Math.max(1, Math.min(parallelism, n / (2 * L)));
-            IntStream.range(0, strips).parallel().forEach(t -> block(x, xOff, xStride, 0, rows, k, wt, block, n,
-                    n * t / strips / (2 * L) * (2 * L), t == strips - 1 ? n : n * (t + 1) / strips / (2 * L) * (2 * L),
-                    bias, out, outOff, outStride));
-        }
     }
 
     @Override

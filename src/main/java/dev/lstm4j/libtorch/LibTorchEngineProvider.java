@@ -31,7 +31,27 @@ import org.bytedeco.pytorch.global.torch;
 public final class LibTorchEngineProvider extends LoadingEngineProvider {
     /** Loads the presets' LibTorch; remembers why if that fails. */
     public LibTorchEngineProvider() {
-        super("LibTorch from the JavaCPP presets", () -> Loader.load(torch.class));
+        super("LibTorch from the JavaCPP presets", LibTorchEngineProvider::load);
+    }
+
+    /**
+     * Loads the presets' LibTorch, unless the NATIVE backend runs on another LibTorch in this JVM
+     * (two copies in one process abort it) or JavaCPP's loading is off (then the presets' classes
+     * would fail at their first call instead).
+     */
+    private static void load() {
+        String existing = dev.lstm4j.nativ.binding.Lstm4jNative.existingLibTorchDir();
+        if (existing != null) {
+            throw new UnsatisfiedLinkError("the NATIVE backend runs on the LibTorch in " + existing + " ("
+                    + dev.lstm4j.nativ.binding.Lstm4jNative.LIBTORCH_DIR_PROPERTY
+                    + ") in this JVM, and the presets' LibTorch cannot be loaded next to it; run LIBTORCH in a JVM "
+                    + "without that setting");
+        }
+        if (!Loader.isLoadLibraries()) {
+            throw new UnsatisfiedLinkError("JavaCPP's loading of native libraries is off in this JVM "
+                    + "(org.bytedeco.javacpp.loadlibraries=false)");
+        }
+        Loader.load(torch.class);
     }
 
     private static void checkDevice(Device device) {
@@ -43,6 +63,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
         checkDevice(device);
+        return ExitGuard.call(() -> createLstmNow(config, weights));
+    }
+
+    private static LstmEngine createLstmNow(LstmConfig config, StateDict weights) {
         // torch::lstm takes the flat parameter list in state_dict order: per layer and direction
         // w_ih, w_hh, [b_ih, b_hh], [w_hr].
         List<org.bytedeco.pytorch.Tensor> params = new ArrayList<>();
@@ -55,9 +79,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
     @Override
     public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
         checkDevice(device);
-        return new LibTorchCellEngine(config, toTorch(weights.get("weight_ih")), toTorch(weights.get("weight_hh")),
+        return ExitGuard.call(() -> new LibTorchCellEngine(config, toTorch(weights.get("weight_ih")),
+                toTorch(weights.get("weight_hh")),
                 config.bias() ? toTorch(weights.get("bias_ih")) : null,
-                config.bias() ? toTorch(weights.get("bias_hh")) : null);
+                config.bias() ? toTorch(weights.get("bias_hh")) : null));
     }
 
     /**
@@ -109,6 +134,11 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
         @Override
         public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
                 Tensor output, Tensor hN, Tensor cN) {
+            ExitGuard.run(() -> forwardNow(input, seqLen, batch, batchFirst, h0, c0, output, hN, cN));
+        }
+
+        private void forwardNow(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
+                Tensor output, Tensor hN, Tensor cN) {
             int states = config.numDirections() * config.numLayers();
             int[] xShape = batchFirst ? new int[] {batch, seqLen, config.inputSize()}
                     : new int[] {seqLen, batch, config.inputSize()};
@@ -129,6 +159,11 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
+                Tensor cN) {
+            ExitGuard.run(() -> forwardPackedNow(data, batchSizes, h0, c0, output, hN, cN));
+        }
+
+        private void forwardPackedNow(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
                 Tensor cN) {
             int states = config.numDirections() * config.numLayers();
             int batch = batchSizes[0];
@@ -156,8 +191,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void close() {
-            params.close();
-            paramList.forEach(Pointer::close);
+            ExitGuard.run(() -> {
+                params.close();
+                paramList.forEach(Pointer::close);
+            });
         }
     }
 
@@ -179,6 +216,10 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void forward(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
+            ExitGuard.run(() -> forwardNow(input, batch, h0, c0, h1, c1));
+        }
+
+        private void forwardNow(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
             int[] xShape = {batch, config.inputSize()};
             int[] sShape = {batch, config.hiddenSize()};
             try (PointerScope scope = new PointerScope()) {
@@ -196,12 +237,14 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
         @Override
         public void close() {
-            wIh.close();
-            wHh.close();
-            if (bIh != null) {
-                bIh.close();
-                bHh.close();
-            }
+            ExitGuard.run(() -> {
+                wIh.close();
+                wHh.close();
+                if (bIh != null) {
+                    bIh.close();
+                    bHh.close();
+                }
+            });
         }
     }
 }

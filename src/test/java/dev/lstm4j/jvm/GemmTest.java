@@ -7,7 +7,10 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Both float GEMM kernels against a double-precision loop, on sizes with every kind of remainder and stride. */
+/**
+ * Both float GEMM kernels, called as the engine calls them (by column ranges), against a
+ * double-precision loop, on sizes with every kind of remainder and stride; and the float64 kernel.
+ */
 class GemmTest {
     @ParameterizedTest(name = "rows={0} k={1} n={2} block={3} bias={4}")
     @CsvSource({"1,1,1,1,true", "3,5,7,7,false", "4,16,32,8,true", "5,17,33,33,true", "9,64,100,25,false",
@@ -31,12 +34,12 @@ class GemmTest {
                 bias[i] = rnd.nextFloat();
             }
         }
-        float[] wt = new float[Panels.size(k, n, block)];
+        float[] wt = new float[(int) Panels.size(k, n, block)];
         FloatArith.INSTANCE.packTransposed(w, n, k, block, wt, 0);
-        SgemmKernel[] kernels = {SgemmKernel.scalar(new Gemm()), SgemmKernel.best(new Gemm())};
+        SgemmKernel[] kernels = {SgemmKernel.scalar(), SgemmKernel.best()};
         for (SgemmKernel kernel : kernels) {
             float[] out = new float[1 + rows * outStride];
-            kernel.sgemm(x, 2, xStride, rows, k, wt, block, n, bias, out, 1, outStride);
+            kernel.sgemmColumns(x, 2, xStride, rows, k, wt, block, n, 0, n, bias, out, 1, outStride);
             double worst = 0;
             for (int m = 0; m < rows; m++) {
                 for (int j = 0; j < n; j++) {
@@ -68,7 +71,40 @@ class GemmTest {
     @org.junit.jupiter.api.Test
     void vectorKernelIsUsedWhenTheModuleIsPresent() {
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        SgemmKernel best = SgemmKernel.best(new Gemm());
+        SgemmKernel best = SgemmKernel.best();
         assertEquals(module, best instanceof VectorGemm, "module present: " + module + ", kernel: " + best);
+    }
+
+    @ParameterizedTest(name = "rows={0} k={1} n={2} block={3}")
+    @CsvSource({"1,1,1,1", "3,5,7,7", "5,17,33,33", "9,64,100,25", "2,40,96,48"})
+    void doubleKernelMatchesReference(int rows, int k, int n, int block) {
+        Random rnd = new Random(rows * 131L + k * 17L + n);
+        double[] x = new double[rows * k];
+        double[] w = new double[n * k];
+        double[] bias = new double[n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rnd.nextDouble() * 2 - 1;
+        }
+        for (int i = 0; i < w.length; i++) {
+            w[i] = rnd.nextDouble() * 2 - 1;
+        }
+        for (int i = 0; i < n; i++) {
+            bias[i] = rnd.nextDouble();
+        }
+        double[] wt = new double[(int) Panels.size(k, n, block)];
+        DoubleArith.INSTANCE.packTransposed(w, n, k, block, wt, 0);
+        double[] out = new double[rows * n];
+        int mid = n / 2;
+        DoubleArith.INSTANCE.linearColumns(x, 0, k, rows, k, wt, block, n, mid, n, bias, out, 0, n);
+        DoubleArith.INSTANCE.linearColumns(x, 0, k, rows, k, wt, block, n, 0, mid, bias, out, 0, n);
+        for (int m = 0; m < rows; m++) {
+            for (int j = 0; j < n; j++) {
+                double s = bias[j];
+                for (int kk = 0; kk < k; kk++) {
+                    s += x[m * k + kk] * w[j * k + kk];
+                }
+                assertEquals(s, out[m * n + j], 1e-12, "row " + m + " col " + j);
+            }
+        }
     }
 }

@@ -39,46 +39,134 @@ public final class Lstm4jNative implements LoadEnabled {
      * {@code torch/lib}, a libtorch download), that LibTorch is loaded instead and the presets' native
      * libraries are never touched: our library needs only {@code libc10} and {@code libtorch_cpu}
      * through LibTorch's stable C ABI.
+     *
+     * <p>The two modes exclude each other in one JVM, since two LibTorch copies in one process abort
+     * it ("Tried to register multiple backend fallbacks"): the existing-LibTorch mode is refused when
+     * another LibTorch is already mapped (the LIBTORCH backend's, say), and once it has loaded a
+     * library from the folder, {@link #existingLibTorchDir()} tells the LIBTORCH backend to stay off.
+     * Only a successful load turns JavaCPP's library loading off for the process
+     * ({@code org.bytedeco.javacpp.loadlibraries=false}, so that no presets class loads the other
+     * LibTorch); a failed one leaves the property as it was.
      */
     public static synchronized void load() {
-        String dir = System.getProperty(LIBTORCH_DIR_PROPERTY);
-        if (dir == null || dir.isEmpty()) {
-            dir = System.getenv(LIBTORCH_DIR_ENV);
-        }
-        if (dir == null || dir.isEmpty()) {
+        String dir = configuredLibTorchDir();
+        if (dir == null) {
             Loader.load(NativeLstm.class);
         } else {
             loadWithExistingLibTorch(java.nio.file.Path.of(dir));
         }
     }
 
+    /** The LibTorch folder named by {@value #LIBTORCH_DIR_PROPERTY} or {@value #LIBTORCH_DIR_ENV}, or null. */
+    private static String configuredLibTorchDir() {
+        String dir = System.getProperty(LIBTORCH_DIR_PROPERTY);
+        if (dir == null || dir.isEmpty()) {
+            dir = System.getenv(LIBTORCH_DIR_ENV);
+        }
+        return dir == null || dir.isEmpty() ? null : dir;
+    }
+
+    private static final String LOAD_LIBRARIES = "org.bytedeco.javacpp.loadlibraries";
+    private static final String[] LIBTORCH_LIBS = {"libc10.so", "libtorch_cpu.so"};
+
     private static boolean loadedExisting;
+    /** The folder the existing-LibTorch mode loaded at least one library from (then it owns the process). */
+    private static String existingDir;
+
+    /**
+     * The folder whose LibTorch the NATIVE backend has loaded into this JVM (existing-LibTorch mode),
+     * or null when it has not (no such mode, or not loaded yet): then no other LibTorch may be loaded.
+     */
+    public static synchronized String existingLibTorchDir() {
+        return existingDir;
+    }
 
     private static void loadWithExistingLibTorch(java.nio.file.Path dir) {
         if (loadedExisting) {
             return;
         }
-        // Loader must not load the presets' LibTorch next to this one: two LibTorch copies abort.
-        System.setProperty("org.bytedeco.javacpp.loadlibraries", "false");
-        for (String lib : new String[] {"libc10.so", "libtorch_cpu.so"}) {
-            java.nio.file.Path p = dir.resolve(lib);
-            if (!java.nio.file.Files.isRegularFile(p)) {
-                throw new UnsatisfiedLinkError(LIBTORCH_DIR_PROPERTY + "=" + dir + ": " + lib + " not found there");
-            }
-            System.load(p.toAbsolutePath().toString());
+        String where = LIBTORCH_DIR_PROPERTY + "=" + dir;
+        if (existingDir != null) {
+            throw new UnsatisfiedLinkError(where + ": an earlier load from " + existingDir
+                    + " failed part way; restart the JVM");
         }
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new UnsatisfiedLinkError(where + ": no such folder");
+        }
+        for (String lib : LIBTORCH_LIBS) {
+            if (!java.nio.file.Files.isRegularFile(dir.resolve(lib))) {
+                throw new UnsatisfiedLinkError(where + ": " + lib + " not found there");
+            }
+        }
+        for (String lib : LIBTORCH_LIBS) {
+            java.nio.file.Path other = mappedElsewhere(lib, dir.resolve(lib));
+            if (other != null) {
+                throw new UnsatisfiedLinkError(where + ": another LibTorch is already loaded in this JVM (" + other
+                        + ", e.g. by the LIBTORCH backend), and two LibTorch copies cannot share a process; use one "
+                        + "mode per JVM (without " + LIBTORCH_DIR_PROPERTY + ", NATIVE runs on the presets' LibTorch)");
+            }
+        }
+        java.nio.file.Path jni;
         try (java.io.InputStream in = Lstm4jNative.class.getResourceAsStream(JNI_RESOURCE)) {
             if (in == null) {
                 throw new UnsatisfiedLinkError("lstm4j's JNI library " + JNI_RESOURCE + " is missing from the class path");
             }
-            java.nio.file.Path tmp = java.nio.file.Files.createTempFile("libjnilstm4j", ".so");
-            tmp.toFile().deleteOnExit();
-            java.nio.file.Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            System.load(tmp.toAbsolutePath().toString());
+            jni = java.nio.file.Files.createTempFile("libjnilstm4j", ".so");
+            jni.toFile().deleteOnExit();
+            java.nio.file.Files.copy(in, jni, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (java.io.IOException e) {
             throw new UnsatisfiedLinkError("cannot extract lstm4j's JNI library: " + e);
         }
+        // Loader must not load the presets' LibTorch next to this one (the binding classes call it as
+        // they initialise): turned off for the process, but only if this load succeeds.
+        String before = System.getProperty(LOAD_LIBRARIES);
+        System.setProperty(LOAD_LIBRARIES, "false");
+        boolean done = false;
+        try {
+            for (String lib : LIBTORCH_LIBS) {
+                System.load(dir.resolve(lib).toAbsolutePath().toString());
+                existingDir = dir.toString(); // this process now holds (part of) that LibTorch
+            }
+            System.load(jni.toAbsolutePath().toString());
+            done = true;
+        } finally {
+            if (!done) {
+                if (before == null) {
+                    System.clearProperty(LOAD_LIBRARIES);
+                } else {
+                    System.setProperty(LOAD_LIBRARIES, before);
+                }
+            }
+        }
         loadedExisting = true;
+    }
+
+    /**
+     * A file named {@code name} mapped into this process that is not {@code ours}, or null (also where
+     * {@code /proc/self/maps} cannot be read: Linux is the only platform this library ships for).
+     */
+    private static java.nio.file.Path mappedElsewhere(String name, java.nio.file.Path ours) {
+        java.util.List<String> maps;
+        try {
+            maps = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"));
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+        for (String line : maps) {
+            int slash = line.indexOf('/');
+            if (slash < 0 || !line.endsWith("/" + name)) {
+                continue;
+            }
+            java.nio.file.Path mapped = java.nio.file.Path.of(line.substring(slash));
+            try {
+                if (!java.nio.file.Files.isSameFile(mapped, ours)) {
+                    return mapped;
+                }
+            } catch (java.io.IOException e) {
+                return mapped; // mapped but gone from disk: another copy all the same
+            }
+        }
+        return null;
     }
 
     @Override
