@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.golden.GoldenCase;
+import dev.lstm4j.tools.golden.GoldenCase;
 import dev.lstm4j.io.InvalidFileException;
 import dev.lstm4j.io.Safetensors;
 import java.io.OutputStream;
