@@ -1,4 +1,4 @@
-#include "device_ops.h"
+#include "cuda/device_ops.h"
 
 #include <dlfcn.h>
 
