@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "cpu/gemm_f32.h"
 
@@ -92,7 +93,13 @@ void Params::set(const char* name, const void* data, int64_t numel, Dtype given)
   LSTM4J_CHECK(data != nullptr, std::string("parameter '") + name + "' data is null");
   const size_t s = slot(id.layer, id.direction, id.kind);
   const auto* bytes = static_cast<const unsigned char*>(data);
-  staged_[s].assign(bytes, bytes + numel * element_size(given));
+  try {
+    staged_[s].assign(bytes, bytes + numel * element_size(given));
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory: cannot allocate " + std::to_string(numel * element_size(given)) +
+                    " bytes to stage parameter '" + name + "'",
+                ErrorKind::kOutOfMemory);
+  }
   is_set_[s] = true;
 }
 

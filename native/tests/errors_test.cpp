@@ -35,7 +35,7 @@ TEST(Errors, BadConfigurationsAndParameters) {
   // This test runs on CPU-only machines (CI); on a CUDA machine the GPU check covers cuda:N.
   if (lstm4j::Lstm::cuda_device_count() == 0) {
     expect_error([] { lstm4j::Lstm(3, 4, 1, true, false, 0, kF32, DeviceType::kCuda, 0); },
-                 "CUDA is not available: ", ErrorKind::kInvalidArgument);
+                 "CUDA is not available: ", ErrorKind::kUnavailable);
   } else {
     expect_error([] { lstm4j::Lstm(3, 4, 1, true, false, 0, kF32, DeviceType::kCuda, 1000); },
                  "cuda:1000 does not exist");
