@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   // The whole forward of an LSTM of these sizes (2 layers by default), batch_first, through the
   // public class.
   const int64_t L = argc > 6 ? std::atoll(argv[6]) : 2;
-  lstm4j::Lstm lstm(I, H, L, true, false, 0, 0, 0, 0);
+  lstm4j::Lstm lstm(I, H, L, true, false, 0, lstm4j::Dtype::kFloat32, lstm4j::DeviceType::kCpu, 0);
   for (int64_t l = 0; l < L; ++l) {
     const int64_t in = l == 0 ? I : H;
     const std::string s = std::to_string(l);

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   });
   // Whole forward of a 2-layer LSTM, batch_first (the demo's shape when called with 8 128).
   const int64_t T = 32, I = 64, L = 2;
-  lstm4j::Lstm lstm(I, H, L, true, false, 0, 0, 0, 0);
+  lstm4j::Lstm lstm(I, H, L, true, false, 0, lstm4j::Dtype::kFloat32, lstm4j::DeviceType::kCpu, 0);
   for (int64_t l = 0; l < L; ++l) {
     const int64_t in = l == 0 ? I : H;
     std::vector<float> wih(G * in, 0.01f), whh(G * H, 0.01f), b(G, 0.1f);

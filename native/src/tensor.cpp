@@ -1,5 +1,6 @@
 #include "lstm4j/tensor.h"
 
+#include <cstdio>
 #include <string>
 
 namespace lstm4j {
@@ -47,10 +48,25 @@ std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& sizes) {
 Tensor Tensor::empty(const std::vector<int64_t>& sizes, Dtype dtype, Device device) {
   const std::vector<int64_t> strides = contiguous_strides(sizes);
   AtenTensorHandle handle = nullptr;
-  check(aoti_torch_empty_strided(static_cast<int64_t>(sizes.size()), sizes.data(), strides.data(),
-                                 torch_dtype(dtype), torch_device_type(device.type), device.index,
-                                 &handle),
-        "aoti_torch_empty_strided");
+  const AOTITorchError status = aoti_torch_empty_strided(
+      static_cast<int64_t>(sizes.size()), sizes.data(), strides.data(), torch_dtype(dtype),
+      torch_device_type(device.type), device.index, &handle);
+  if (status != 0) {
+    // Says how much was asked for: LibTorch's text alone names neither the tensor nor the device.
+    double bytes = static_cast<double>(element_size(dtype));
+    std::string shape;
+    for (int64_t s : sizes) {
+      bytes *= static_cast<double>(s);
+      shape += (shape.empty() ? "" : ", ") + std::to_string(s);
+    }
+    const std::string torch = take_torch_message();
+    char amount[64];
+    std::snprintf(amount, sizeof amount, "%.0f bytes (%.3g GiB)", bytes, bytes / (1 << 30));
+    throw Error(std::string("out of memory: cannot allocate ") + amount + " for a [" + shape +
+                    "] " + dtype_name(dtype) + " tensor on " + device.str() +
+                    (torch.empty() ? std::string() : "; LibTorch says: " + torch),
+                ErrorKind::kOutOfMemory);
+  }
   return Tensor(handle);
 }
 
@@ -78,18 +94,5 @@ void* Tensor::data_ptr() const {
 void Tensor::copy_from(const Tensor& src) {
   check(aoti_torch_copy_(handle_, src.get(), 0), "aoti_torch_copy_");
 }
-
-namespace ops {
-void linear_out(const Tensor& out, const Tensor& mat1, const Tensor& mat2, const Tensor* bias,
-                Device device) {
-  LSTM4J_CHECK(device.is_cpu(), "lstm4j: this build computes on CPU only");
-  if (bias != nullptr && bias->defined()) {
-    check(aoti_torch_cpu_addmm_out(out.get(), bias->get(), mat1.get(), mat2.get(), 1.0, 1.0),
-          "aoti_torch_cpu_addmm_out");
-  } else {
-    check(aoti_torch_cpu_mm_out(out.get(), mat1.get(), mat2.get()), "aoti_torch_cpu_mm_out");
-  }
-}
-}  // namespace ops
 
 }  // namespace lstm4j

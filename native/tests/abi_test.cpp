@@ -1,17 +1,28 @@
 // Checks our own declarations of LibTorch's C ABI numerically. A float/double mismatch in a
 // scalar argument links fine and returns success while writing wrong numbers, so every
 // scalar-taking function is called with beta, alpha != 1 and compared with a plain loop.
+#include <gtest/gtest.h>
+
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "lstm4j/tensor.h"
-#include "test_util.h"
 
 using lstm4j::Device;
 using lstm4j::Dtype;
 using lstm4j::Tensor;
 
 namespace {
+
+// printf-style failure messages.
+template <typename... A>
+std::string fmt(const char* f, A... a) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, f, a...);
+  return buf;
+}
 
 // out = beta * self + alpha * a @ b for a (2x3), b (3x2), self (2x2).
 template <typename T>
@@ -46,7 +57,7 @@ void check_addmm(Dtype dtype, bool cpu_variant) {
   }
   const std::vector<double> want = reference(self, a, b, beta, alpha);
   for (int i = 0; i < 4; ++i) {
-    EXPECT_TRUE(std::fabs(double(out[i]) - want[i]) < 1e-5, "%s %s [%d]: got %g, want %g",
+    EXPECT_TRUE(std::fabs(double(out[i]) - want[i]) < 1e-5) << fmt("%s %s [%d]: got %g, want %g",
                 cpu_variant ? "aoti_torch_cpu_addmm_out" : "aoti_torch_addmm_out",
                 lstm4j::dtype_name(dtype), i, double(out[i]), want[i]);
   }
@@ -60,7 +71,7 @@ void check_mm_and_transposed_view() {
   Tensor twt = Tensor::from_blob(w.data(), {3, 2}, {1, 3}, Dtype::kFloat32, cpu);
   Tensor to = Tensor::from_blob(out.data(), {1, 2}, Dtype::kFloat32, cpu);
   lstm4j::check(aoti_torch_cpu_mm_out(to.get(), tx.get(), twt.get()), "aoti_torch_cpu_mm_out");
-  EXPECT_TRUE(out[0] == -2.0f && out[1] == 20.0f, "x W^T = [%g, %g], want [-2, 20]", out[0],
+  EXPECT_TRUE(out[0] == -2.0f && out[1] == 20.0f) << fmt("x W^T = [%g, %g], want [-2, 20]", out[0],
               out[1]);
 }
 
@@ -71,18 +82,19 @@ void check_empty_and_copy() {
   Tensor from = Tensor::from_blob(src.data(), {3}, Dtype::kFloat64, cpu);
   dst.copy_from(from);
   const double* p = dst.data<double>();
-  EXPECT_TRUE(p[0] == 1.5 && p[1] == -2.5 && p[2] == 3.25, "copy_ gave [%g, %g, %g]", p[0], p[1],
+  EXPECT_TRUE(p[0] == 1.5 && p[1] == -2.5 && p[2] == 3.25) << fmt("copy_ gave [%g, %g, %g]", p[0], p[1],
               p[2]);
 }
 
-}  // namespace
-
-int main() {
+TEST(Abi, CpuAddmmTakesDoubleScalars) {
   check_addmm<float>(Dtype::kFloat32, true);
   check_addmm<double>(Dtype::kFloat64, true);
+}
+TEST(Abi, GenericAddmmTakesFloatScalars) {
   check_addmm<float>(Dtype::kFloat32, false);
   check_addmm<double>(Dtype::kFloat64, false);
-  check_mm_and_transposed_view();
-  check_empty_and_copy();
-  return lstm4j::test::finish("abi_test");
 }
+TEST(Abi, MmOnATransposedView) { check_mm_and_transposed_view(); }
+TEST(Abi, EmptyAndCopy) { check_empty_and_copy(); }
+
+}  // namespace

@@ -2,6 +2,8 @@
 // each output element must be one sequential FMA chain over k (for the FMA instruction sets, the
 // bits of std::fma applied in order), whatever the rows, the column range and its split; columns
 // outside the range must stay untouched; and every kernel must agree with a float64 product.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -11,11 +13,18 @@
 
 #include "cpu/gemm_f32.h"
 #include "cpu/isa.h"
-#include "test_util.h"
 
 namespace cpu = lstm4j::cpu;
 
 namespace {
+
+// printf-style failure messages.
+template <typename... A>
+std::string fmt(const char* f, A... a) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, f, a...);
+  return buf;
+}
 
 struct Case {
   int64_t rows, k, block, blocks;
@@ -101,13 +110,11 @@ void run_case(const Case& c, cpu::Isa isa, int64_t n0, int64_t n1, bool with_bia
       bad += !(err <= 1e-6 * (scale + 1) * std::sqrt(static_cast<double>(c.k)));
     }
   }
-  EXPECT_TRUE(bad == 0, "%s: %d elements wrong (worst error vs float64 %.3g)", label.c_str(), bad,
+  EXPECT_TRUE(bad == 0) << fmt("%s: %d elements wrong (worst error vs float64 %.3g)", label.c_str(), bad,
               worst);
 }
 
-}  // namespace
-
-int main() {
+TEST(GemmF32, EveryKernelIsOneFmaChainPerElement) {
   std::vector<cpu::Isa> isas = {cpu::Isa::kBase};
   if (cpu::detect_isa() >= cpu::Isa::kAvx2) isas.push_back(cpu::Isa::kAvx2);
   if (cpu::detect_isa() >= cpu::Isa::kAvx512) isas.push_back(cpu::Isa::kAvx512);
@@ -134,5 +141,6 @@ int main() {
   std::printf("gemm_test: %d cases on", runs);
   for (cpu::Isa isa : isas) std::printf(" %s", isa_name(isa));
   std::printf("\n");
-  return lstm4j::test::finish("gemm_test");
 }
+
+}  // namespace

@@ -1,187 +1,91 @@
-// Runs every golden case computed by PyTorch (see src/test/resources/golden/README.md) through
-// the C++ API and compares with PyTorch's float64 truth: the C++ half of the C++/Java parity.
-// Tolerances: float32 within 5e-6 max abs, float64 within 1e-12.
+// Every golden case computed by PyTorch (src/test/resources/golden) through the C++ API, once per
+// CPU algorithm that runs it: one named test per case x algorithm, e.g.
+// Golden/GoldenTest.MatchesPyTorch/lstm_l2_b8_t32_i64_h128__team. Tolerances: float32 within 5e-6
+// max abs, float64 within 1e-12.
+#include <gtest/gtest.h>
+
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "lstm4j/lstm.h"
-#include "safetensors_reader.h"
-#include "test_util.h"
+#include "golden_case.h"
 
 namespace fs = std::filesystem;
-using lstm4j::test::StFile;
+using lstm4j::Algorithm;
 
 namespace {
 
-double max_abs_diff(const std::vector<double>& got, const std::vector<double>& want) {
-  if (got.size() != want.size()) return INFINITY;
-  double worst = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double d = std::fabs(got[i] - want[i]);
-    if (!(d <= worst)) worst = d;  // NaN propagates as a failure
+struct GoldenRun {
+  std::string file, name;
+  Algorithm algorithm;
+};
+
+const char* algorithm_name(Algorithm a) {
+  switch (a) {
+    case Algorithm::kScan: return "scan";
+    case Algorithm::kOneDnn: return "onednn";
+    case Algorithm::kTeam: return "team";
+    case Algorithm::kDevice: return "device";
+    default: return "auto";
   }
-  return worst;
 }
 
-template <typename T>
-const T* opt(const std::vector<T>& v) {
-  return v.empty() ? nullptr : v.data();
+// Cases x algorithms: float32 LSTMs run the LibTorch-GEMM scan, oneDNN's layer, the team scan and
+// the device scan (on LibTorch's CPU operations); float64 LSTMs the automatic choice (the scan,
+// or the team scan when packed) and the device scan; cells their one path.
+std::vector<GoldenRun> golden_runs() {
+  std::vector<GoldenRun> runs;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(LSTM4J_GOLDEN_DIR)) {
+    if (e.path().extension() == ".safetensors") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& p : files) {
+    const std::string stem = p.stem().string();
+    std::vector<Algorithm> algorithms;
+    if (stem.rfind("cell", 0) == 0) {
+      algorithms = {Algorithm::kAuto};
+    } else if (stem.rfind("f64", 0) == 0) {
+      algorithms = {Algorithm::kAuto, Algorithm::kDevice};
+    } else {
+      algorithms = {Algorithm::kScan, Algorithm::kOneDnn, Algorithm::kTeam, Algorithm::kDevice};
+    }
+    for (Algorithm a : algorithms) {
+      runs.push_back({p.string(), stem + "__" + algorithm_name(a), a});
+    }
+  }
+  return runs;
 }
 
-template <typename T>
-std::vector<double> widen(const std::vector<T>& v) {
-  return std::vector<double>(v.begin(), v.end());
+// Names the run in test output instead of dumping its bytes.
+void PrintTo(const GoldenRun& run, std::ostream* os) { *os << run.name; }
+
+class GoldenTest : public testing::TestWithParam<GoldenRun> {};
+
+TEST_P(GoldenTest, MatchesPyTorch) {
+  const lstm4j::test::StFile f = lstm4j::test::read_safetensors(GetParam().file);
+  const double err = lstm4j::golden::case_error(f, GetParam().algorithm);
+  RecordProperty("max_abs_err", std::to_string(err));
+  EXPECT_LE(err, lstm4j::golden::tolerance(f)) << GetParam().name;
 }
 
-template <typename T>
-double run_lstm(const StFile& f, int32_t cpu_algorithm) {
-  const int64_t I = std::stoll(f.meta("input_size")), H = std::stoll(f.meta("hidden_size"));
-  const int64_t L = std::stoll(f.meta("num_layers")), P0 = std::stoll(f.meta("proj_size"));
-  const bool bias = f.meta("bias") == "true", bidir = f.meta("bidirectional") == "true";
-  const bool batch_first = f.meta("batch_first") == "true", batched = f.meta("batched") == "true";
-  const int32_t dtype = sizeof(T) == 8 ? 1 : 0;
-  lstm4j::Lstm lstm(I, H, L, bias, bidir, P0, dtype, 0, 0);
-  lstm.set_cpu_algorithm(cpu_algorithm);
-  for (const auto& [name, t] : f.tensors) {
-    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) {
-      std::vector<T> w = t.template as<T>();
-      lstm.set_parameter(name.c_str(), w.data(), t.numel());
-    }
-  }
-  const auto& in = f.at("input");
-  const int64_t T_ = batched ? in.shape[batch_first ? 1 : 0] : in.shape[0];
-  const int64_t B = batched ? in.shape[batch_first ? 0 : 1] : 1;
-  const int64_t D = bidir ? 2 : 1, Pn = P0 > 0 ? P0 : H;
-  std::vector<T> x = in.as<T>(), h0, c0;
-  if (f.has("h0")) {
-    h0 = f.at("h0").as<T>();
-    c0 = f.at("c0").as<T>();
-  }
-  std::vector<T> out(static_cast<size_t>(T_ * B * D * Pn)), hn(static_cast<size_t>(L * D * B * Pn)),
-      cn(static_cast<size_t>(L * D * B * H));
-  if (f.meta_or("packed", "false") == "true") {
-    // pack_padded_sequence(enforce_sorted=False): sort by length (stable), pack time-major, run,
-    // and scatter the packed output and the sorted states back.
-    const std::vector<double> len_d = f.at("lengths").as_double();
-    std::vector<int64_t> len(len_d.begin(), len_d.end()), order(static_cast<size_t>(B));
-    for (int64_t b = 0; b < B; ++b) order[static_cast<size_t>(b)] = b;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t a, int64_t b) { return len[static_cast<size_t>(a)] > len[static_cast<size_t>(b)]; });
-    const int64_t steps = len[static_cast<size_t>(order[0])];
-    std::vector<int64_t> sizes;
-    for (int64_t t = 0; t < steps; ++t) {
-      int64_t n = 0;
-      while (n < B && len[static_cast<size_t>(order[static_cast<size_t>(n)])] > t) ++n;
-      sizes.push_back(n);
-    }
-    auto padded_row = [&](int64_t t, int64_t b) { return batch_first ? b * T_ + t : t * B + b; };
-    std::vector<T> data, h0s(h0.size()), c0s(c0.size());
-    for (int64_t t = 0; t < steps; ++t)
-      for (int64_t j = 0; j < sizes[static_cast<size_t>(t)]; ++j)
-        for (int64_t i = 0; i < I; ++i) data.push_back(x[static_cast<size_t>(padded_row(t, order[static_cast<size_t>(j)]) * I + i)]);
-    auto permute = [&](const std::vector<T>& src, std::vector<T>& dst, int64_t F, bool to_sorted) {
-      for (int64_t k = 0; k < L * D; ++k)
-        for (int64_t j = 0; j < B; ++j)
-          for (int64_t i = 0; i < F; ++i) {
-            const size_t sorted = static_cast<size_t>((k * B + j) * F + i);
-            const size_t orig = static_cast<size_t>((k * B + order[static_cast<size_t>(j)]) * F + i);
-            if (to_sorted) dst[sorted] = src[orig]; else dst[orig] = src[sorted];
-          }
-    };
-    if (!h0.empty()) {
-      permute(h0, h0s, Pn, true);
-      permute(c0, c0s, H, true);
-    }
-    const int64_t rows = static_cast<int64_t>(data.size()) / I;
-    std::vector<T> packed(static_cast<size_t>(rows * D * Pn)), hns(hn.size()), cns(cn.size());
-    lstm.forward_packed(data.data(), sizes.data(), steps, opt(h0s), opt(c0s), packed.data(),
-                        hns.data(), cns.data());
-    for (int64_t t = 0, r = 0; t < steps; ++t)
-      for (int64_t j = 0; j < sizes[static_cast<size_t>(t)]; ++j, ++r)
-        for (int64_t i = 0; i < D * Pn; ++i)
-          out[static_cast<size_t>(padded_row(t, order[static_cast<size_t>(j)]) * D * Pn + i)] =
-              packed[static_cast<size_t>(r * D * Pn + i)];
-    permute(hns, hn, Pn, false);
-    permute(cns, cn, H, false);
-  } else {
-    lstm.forward(x.data(), T_, B, batch_first && batched, opt(h0), opt(c0), out.data(), hn.data(),
-                 cn.data());
-  }
-  return std::max({max_abs_diff(widen(out), f.at("output").as_double()),
-                   max_abs_diff(widen(hn), f.at("h_n").as_double()),
-                   max_abs_diff(widen(cn), f.at("c_n").as_double())});
-}
+INSTANTIATE_TEST_SUITE_P(Golden, GoldenTest, testing::ValuesIn(golden_runs()),
+                         [](const testing::TestParamInfo<GoldenRun>& info) { return info.param.name; });
 
-template <typename T>
-double run_cell(const StFile& f) {
-  const int64_t I = std::stoll(f.meta("input_size")), H = std::stoll(f.meta("hidden_size"));
-  const bool bias = f.meta("bias") == "true";
-  lstm4j::LstmCell cell(I, H, bias, sizeof(T) == 8 ? 1 : 0, 0, 0);
-  for (const auto& [name, t] : f.tensors) {
-    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) {
-      std::vector<T> w = t.template as<T>();
-      cell.set_parameter(name.c_str(), w.data(), t.numel());
-    }
+// The file name says the dtype; the metadata must agree, or a case would run under the wrong
+// tolerance and algorithms.
+TEST(GoldenCases, AllPresentAndNamedByDtype) {
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(LSTM4J_GOLDEN_DIR)) {
+    if (e.path().extension() != ".safetensors") continue;
+    ++files;
+    const lstm4j::test::StFile f = lstm4j::test::read_safetensors(e.path().string());
+    const std::string stem = e.path().stem().string();
+    EXPECT_EQ(stem.rfind("f64", 0) == 0, f.meta("dtype") == "float64") << stem;
+    EXPECT_EQ(stem.rfind("cell", 0) == 0, f.meta("kind") == "cell") << stem;
   }
-  const auto& in = f.at("input");
-  const int64_t B = in.shape.size() == 2 ? in.shape[0] : 1;
-  std::vector<T> x = in.as<T>(), h0, c0;
-  if (f.has("h0")) {
-    h0 = f.at("h0").as<T>();
-    c0 = f.at("c0").as<T>();
-  }
-  std::vector<T> h1(static_cast<size_t>(B * H)), c1(static_cast<size_t>(B * H));
-  cell.forward(x.data(), B, opt(h0), opt(c0), h1.data(), c1.data());
-  return std::max(max_abs_diff(widen(h1), f.at("h1").as_double()),
-                  max_abs_diff(widen(c1), f.at("c1").as_double()));
+  EXPECT_EQ(files, 21) << "golden cases in " << LSTM4J_GOLDEN_DIR;
 }
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: golden_test GOLDEN_DIR\n");
-    return 2;
-  }
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(argv[1])) {
-    const std::string n = e.path().filename().string();
-    if (e.path().extension() == ".safetensors") {
-      files.push_back(e.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  EXPECT_TRUE(files.size() >= 21, "found only %zu golden cases in %s", files.size(), argv[1]);
-  double worst32 = 0, worst64 = 0;
-  for (const fs::path& p : files) {
-    try {
-      const StFile f = lstm4j::test::read_safetensors(p.string());
-      const bool f64 = f.meta("dtype") == "float64";
-      const bool cell = f.meta("kind") == "cell";
-      // LSTMs run every CPU algorithm: the scan on LibTorch's GEMMs (1, float64's default),
-      // oneDNN's fused layer (2, float32), the team scan on our kernels (3, float32's default) and
-      // the device scan (4, the path of CUDA devices, here on LibTorch's CPU operations).
-      const double err =
-          f64 ? (cell ? run_cell<double>(f)
-                      : std::max(run_lstm<double>(f, 0), run_lstm<double>(f, 4)))
-              : (cell ? run_cell<float>(f)
-                      : std::max({run_lstm<float>(f, 1), run_lstm<float>(f, 2),
-                                  run_lstm<float>(f, 3), run_lstm<float>(f, 4)}));
-      const double tol = f64 ? 1e-12 : 5e-6;
-      (f64 ? worst64 : worst32) = std::max(f64 ? worst64 : worst32, err);
-      std::printf("%-50s max_abs_err=%.3e %s\n", p.stem().string().c_str(), err,
-                  err <= tol ? "PASS" : "FAIL");
-      EXPECT_TRUE(err <= tol, "%s: max_abs_err %g > %g", p.stem().string().c_str(), err, tol);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s: %s\n", p.string().c_str(), e.what());
-      ++lstm4j::test::failures();
-    }
-  }
-  std::printf("%zu cases; worst float32 error %.3e, worst float64 error %.3e\n", files.size(),
-              worst32, worst64);
-  return lstm4j::test::finish("golden_test");
-}

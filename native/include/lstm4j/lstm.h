@@ -1,5 +1,7 @@
 // lstm4j's C++ LSTM: forward passes with exactly torch.nn.LSTM / torch.nn.LSTMCell semantics,
-// computed through LibTorch's stable C ABI (GEMMs) and our own fused gate kernel.
+// computed through LibTorch's stable C ABI (GEMMs) and our own GEMM and fused gate kernels. It is
+// the core of Java's NATIVE backend; a C++ program gets the same bits through find_package(lstm4j).
+// Every failure throws lstm4j::Error (error.h) with its ErrorKind.
 //
 // Data crosses this API as raw, C-contiguous host buffers in PyTorch's shapes, so that JavaCPP
 // can bind it without any LibTorch type. Shapes (T = seq_len, B = batch, D = 2 if bidirectional
@@ -15,9 +17,19 @@
 #include <string>
 
 #include "lstm4j/aoti_shim.h"
+#include "lstm4j/codes.h"
 #include "lstm4j/error.h"
 
 namespace lstm4j {
+
+// The element type of the first pointer argument decides a call's Real; the others follow it, so
+// that nullptr can be passed for an absent h0, c0, h_n or c_n.
+template <typename T>
+struct NonDeduced {
+  using type = T;
+};
+template <typename T>
+using Like = typename NonDeduced<T>::type;
 
 // Stacked, optionally bidirectional LSTM with optional projection (torch.nn.LSTM).
 // Parameters are set once under their state_dict names, then laid out for the GEMMs on the first
@@ -25,9 +37,10 @@ namespace lstm4j {
 // called from several threads at once: every call works in its own scratch memory.
 class Lstm {
  public:
-  // dtype: 0 = float32, 1 = float64. device_type: 0 = CPU, 1 = CUDA.
+  // dtype: float32 or float64 on CPU and CUDA; bfloat16 and float16 on CUDA only (their host data,
+  // parameters and results are float32).
   Lstm(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
-       bool bidirectional, int64_t proj_size, int32_t dtype, int32_t device_type,
+       bool bidirectional, int64_t proj_size, Dtype dtype, DeviceType device_type,
        int32_t device_index);
   ~Lstm();
   Lstm(const Lstm&) = delete;
@@ -35,24 +48,26 @@ class Lstm {
 
   // Copies one parameter given under its PyTorch name, e.g. "weight_ih_l0", "bias_hh_l1_reverse",
   // "weight_hr_l0". numel must match the parameter's size; the element type must match dtype.
-  void set_parameter(const char* name, const float* data, int64_t numel);
-  void set_parameter(const char* name, const double* data, int64_t numel);
+  // Real is float or double (LSTM4J_FOR_EACH_REAL below); the data must be of the model's host
+  // dtype (float for float32, bfloat16 and float16; double for float64).
+  template <typename Real>
+  void set_parameter(const char* name, const Real* data, int64_t numel);
 
   // Checks that every parameter is set and lays the weights out for the GEMMs. Idempotent.
   void prepare();
 
-  // How a float32 CPU forward runs: 0 = automatic (the default: 3), 1 = scan (LibTorch's GEMMs
-  // per step + our gate kernel), 2 = oneDNN's fused LSTM layer through LibTorch's C ABI, where
-  // the configuration allows it (no projection; otherwise falls back to 1), 3 = team (our GEMM
-  // and gate kernels, each step split over the model's own threads). Set before use.
-  void set_cpu_algorithm(int32_t algorithm);
+  // How a CPU forward runs (codes.h): kAuto (the default) is kTeam for float32 and kScan for
+  // float64; kOneDnn needs float32 without projection (otherwise kScan runs); kTeam runs float32
+  // only (float64 runs kScan); kDevice is the device scan on LibTorch's CPU operations. A packed
+  // batch runs kTeam unless kDevice is chosen. Set before prepare().
+  void set_cpu_algorithm(Algorithm algorithm);
 
   // One forward pass. h0 and c0 may be null (zeros, as in PyTorch); h_n and c_n may be null when
   // the caller does not want them.
-  void forward(const float* input, int64_t seq_len, int64_t batch, bool batch_first,
-               const float* h0, const float* c0, float* output, float* h_n, float* c_n);
-  void forward(const double* input, int64_t seq_len, int64_t batch, bool batch_first,
-               const double* h0, const double* c0, double* output, double* h_n, double* c_n);
+  template <typename Real>
+  void forward(const Real* input, int64_t seq_len, int64_t batch, bool batch_first,
+               Like<const Real*> h0, Like<const Real*> c0, Like<Real*> output, Like<Real*> h_n,
+               Like<Real*> c_n);
 
   // A forward pass on tensors the caller already holds (AtenTensorHandles, i.e. at::Tensor*, as
   // the JavaCPP presets' Tensor objects are): no copy to or from host memory. input is (T, B, I),
@@ -72,11 +87,10 @@ class Lstm {
   // step 0, then step 1, ...; output is packed the same way with D * real_hidden_size columns.
   // h0, c0 (may be null) and h_n, c_n are (D * num_layers, B, ...) in the sorted order; h_n and
   // c_n hold each sequence's state at its own last step.
-  void forward_packed(const float* data, const int64_t* batch_sizes, int64_t steps,
-                      const float* h0, const float* c0, float* output, float* h_n, float* c_n);
-  void forward_packed(const double* data, const int64_t* batch_sizes, int64_t steps,
-                      const double* h0, const double* c0, double* output, double* h_n,
-                      double* c_n);
+  template <typename Real>
+  void forward_packed(const Real* data, const int64_t* batch_sizes, int64_t steps,
+                      Like<const Real*> h0, Like<const Real*> c0, Like<Real*> output,
+                      Like<Real*> h_n, Like<Real*> c_n);
 
   // Number of CUDA devices this process can use (0 without a CUDA LibTorch, driver or GPU), and
   // why CUDA cannot be used (empty when it can). The first call tries to load libtorch_cuda.so.
@@ -90,6 +104,8 @@ class Lstm {
   int64_t num_layers() const;
   int64_t num_directions() const;
   int64_t proj_size() const;
+  // The element type of the model's host data: float32 (also for bfloat16 and float16) or float64.
+  Dtype host_dtype() const;
   // Size of h: proj_size if > 0, else hidden_size.
   int64_t real_hidden_size() const;
 
@@ -103,23 +119,37 @@ class Lstm {
 // input (B, input_size); h0, c0, h1, c1 (B, hidden_size). An unbatched input is B = 1.
 class LstmCell {
  public:
-  LstmCell(int64_t input_size, int64_t hidden_size, bool bias, int32_t dtype, int32_t device_type,
+  LstmCell(int64_t input_size, int64_t hidden_size, bool bias, Dtype dtype, DeviceType device_type,
            int32_t device_index);
   ~LstmCell();
   LstmCell(const LstmCell&) = delete;
   LstmCell& operator=(const LstmCell&) = delete;
 
-  void set_parameter(const char* name, const float* data, int64_t numel);
-  void set_parameter(const char* name, const double* data, int64_t numel);
+  template <typename Real>
+  void set_parameter(const char* name, const Real* data, int64_t numel);
   void prepare();
+  Dtype host_dtype() const { return lstm_.host_dtype(); }
 
-  void forward(const float* input, int64_t batch, const float* h0, const float* c0, float* h1,
-               float* c1);
-  void forward(const double* input, int64_t batch, const double* h0, const double* c0,
-               double* h1, double* c1);
+  template <typename Real>
+  void forward(const Real* input, int64_t batch, Like<const Real*> h0, Like<const Real*> c0,
+               Like<Real*> h1, Like<Real*> c1);
 
  private:
   Lstm lstm_;
 };
+
+// The host element types: every template above is instantiated for these two in the library.
+#define LSTM4J_FOR_EACH_REAL(X) X(float) X(double)
+#define LSTM4J_EXTERN_REAL(Real)                                                                  \
+  extern template void Lstm::set_parameter<Real>(const char*, const Real*, int64_t);              \
+  extern template void Lstm::forward<Real>(const Real*, int64_t, int64_t, bool, const Real*,      \
+                                           const Real*, Real*, Real*, Real*);                     \
+  extern template void Lstm::forward_packed<Real>(const Real*, const int64_t*, int64_t,          \
+                                                  const Real*, const Real*, Real*, Real*, Real*); \
+  extern template void LstmCell::set_parameter<Real>(const char*, const Real*, int64_t);          \
+  extern template void LstmCell::forward<Real>(const Real*, int64_t, const Real*, const Real*,    \
+                                               Real*, Real*);
+LSTM4J_FOR_EACH_REAL(LSTM4J_EXTERN_REAL)
+#undef LSTM4J_EXTERN_REAL
 
 }  // namespace lstm4j

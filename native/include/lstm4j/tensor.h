@@ -8,13 +8,10 @@
 #include <vector>
 
 #include "lstm4j/aoti_shim.h"
+#include "lstm4j/codes.h"
 #include "lstm4j/error.h"
 
 namespace lstm4j {
-
-// bfloat16 and float16 are device compute types: their host data is float32, converted by LibTorch
-// when it is copied to and from the device.
-enum class Dtype : int32_t { kFloat32 = 0, kFloat64 = 1, kBFloat16 = 2, kFloat16 = 3 };
 
 inline int64_t element_size(Dtype dtype) {
   return dtype == Dtype::kFloat64 ? 8 : dtype == Dtype::kFloat32 ? 4 : 2;
@@ -24,8 +21,6 @@ inline Dtype host_dtype(Dtype dtype) {
   return dtype == Dtype::kFloat64 ? Dtype::kFloat64 : Dtype::kFloat32;
 }
 const char* dtype_name(Dtype dtype);
-
-enum class DeviceType : int32_t { kCpu = 0, kCuda = 1 };
 
 struct Device {
   DeviceType type = DeviceType::kCpu;
@@ -54,7 +49,8 @@ class Tensor {
   Tensor(const Tensor&) = delete;
   Tensor& operator=(const Tensor&) = delete;
 
-  // A new contiguous, uninitialised tensor allocated by LibTorch on `device`.
+  // A new contiguous, uninitialised tensor allocated by LibTorch on `device`. A failed allocation
+  // throws Error(kOutOfMemory) saying how many bytes were asked for.
   static Tensor empty(const std::vector<int64_t>& sizes, Dtype dtype, Device device);
   // A view of memory owned by the caller (no copy; the memory must outlive the tensor).
   static Tensor from_blob(void* data, const std::vector<int64_t>& sizes,
@@ -98,11 +94,5 @@ class Tensor {
 // LibTorch's codes for our dtypes and devices (looked up through the ABI, not hard-coded).
 int32_t torch_dtype(Dtype dtype);
 int32_t torch_device_type(DeviceType type);
-
-namespace ops {
-// out = mat1 @ mat2 (+ bias broadcast over rows when bias is defined).
-void linear_out(const Tensor& out, const Tensor& mat1, const Tensor& mat2, const Tensor* bias,
-                Device device);
-}  // namespace ops
 
 }  // namespace lstm4j

@@ -8,19 +8,29 @@ import dev.lstm4j.Precision;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.nativ.binding.Lstm4jNative;
+import dev.lstm4j.nativ.binding.NativeCalls;
+import dev.lstm4j.nativ.binding.NativeCodes;
+import dev.lstm4j.nativ.binding.NativeErrors;
 import dev.lstm4j.nativ.binding.NativeLstm;
 import dev.lstm4j.nativ.binding.NativeLstmCell;
 import dev.lstm4j.spi.LoadingEngineProvider;
 import dev.lstm4j.spi.LstmCellEngine;
 import dev.lstm4j.spi.LstmEngine;
+import java.lang.ref.Cleaner;
 import java.util.Map;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bytedeco.javacpp.Pointer;
-import java.util.function.BiConsumer;
 
-/** The {@link dev.lstm4j.Backend#NATIVE} backend: lstm4j's C++ LSTM through JavaCPP. */
+/**
+ * The {@link dev.lstm4j.Backend#NATIVE} backend: lstm4j's C++ LSTM through JavaCPP. Every native
+ * failure passes through {@link NativeErrors#translate}: invalid input becomes an
+ * {@link IllegalArgumentException}, anything else a {@link dev.lstm4j.NativeException}.
+ */
 public final class NativeEngineProvider extends LoadingEngineProvider {
+    /** Frees the native model and staging buffers of an engine that was dropped without close(). */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     /** Loads LibTorch and lstm4j's JNI library; remembers why if that fails. */
     public NativeEngineProvider() {
         super("lstm4j's native library", Lstm4jNative::load);
@@ -60,153 +70,146 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         }
     }
 
-    private static int deviceType(Device device) {
-        return device.isCpu() ? 0 : 1;
+    private static NativeCodes.DeviceType deviceType(Device device) {
+        return device.isCpu() ? NativeCodes.DeviceType.CPU : NativeCodes.DeviceType.CUDA;
     }
 
-    /** The native dtype code: the config's dtype, or the 16-bit precision it runs in. */
-    private static int dtypeCode(DType dtype, Precision precision) {
+    /** The native dtype: the config's dtype, or the 16-bit precision it runs in. */
+    private static NativeCodes.Dtype dtype(DType dtype, Precision precision) {
         switch (precision) {
             case BFLOAT16:
-                return 2;
+                return NativeCodes.Dtype.BFLOAT16;
             case FLOAT16:
-                return 3;
+                return NativeCodes.Dtype.FLOAT16;
             default:
-                return dtypeCode(dtype);
+                return dtype == DType.FLOAT64 ? NativeCodes.Dtype.FLOAT64 : NativeCodes.Dtype.FLOAT32;
         }
     }
 
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
         checkDevice(device, config.precision());
-        NativeLstm lstm = new NativeLstm(config.inputSize(), config.hiddenSize(), config.numLayers(), config.bias(),
-                config.bidirectional(), config.projSize(), dtypeCode(config.dtype(), config.precision()),
-                deviceType(device), device.index());
+        NativeState<NativeLstm> state;
         try {
-            lstm.set_cpu_algorithm(cpuAlgorithm());
-            setParameters(weights, (name, t) -> lstm.set_parameter(name, t, t.length),
-                    (name, t) -> lstm.set_parameter(name, t, t.length));
+            state = new NativeState<>(new NativeLstm(config.inputSize(), config.hiddenSize(), config.numLayers(),
+                    config.bias(), config.bidirectional(), config.projSize(), dtype(config.dtype(), config.precision()),
+                    deviceType(device), device.index()), NativeCalls::destroy);
+        } catch (RuntimeException e) {
+            throw NativeErrors.translate(e);
+        }
+        try {
+            NativeLstm lstm = state.model;
+            lstm.setCpuAlgorithm(cpuAlgorithm());
+            setParameters(weights, config.dtype(), (name, p, n) -> NativeCalls.set_parameter(lstm, name, p, n));
             lstm.prepare();
         } catch (RuntimeException e) {
-            lstm.close();
-            throw e;
+            state.run();
+            throw NativeErrors.translate(e);
         }
-        return new NativeLstmEngine(lstm, config.batchFirst());
+        return new NativeLstmEngine(state, config.batchFirst(), config.dtype());
     }
 
     @Override
     public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
         checkDevice(device, Precision.FULL);
-        NativeLstmCell cell = new NativeLstmCell(config.inputSize(), config.hiddenSize(), config.bias(),
-                dtypeCode(config.dtype()), deviceType(device), device.index());
+        NativeState<NativeLstmCell> state;
         try {
-            setParameters(weights, (name, t) -> cell.set_parameter(name, t, t.length),
-                    (name, t) -> cell.set_parameter(name, t, t.length));
+            state = new NativeState<>(new NativeLstmCell(config.inputSize(), config.hiddenSize(), config.bias(),
+                    dtype(config.dtype(), Precision.FULL), deviceType(device), device.index()), NativeCalls::destroy);
+        } catch (RuntimeException e) {
+            throw NativeErrors.translate(e);
+        }
+        try {
+            NativeLstmCell cell = state.model;
+            setParameters(weights, config.dtype(),
+                    (name, p, n) -> NativeCalls.set_cell_parameter(cell, name, p, n));
             cell.prepare();
         } catch (RuntimeException e) {
-            cell.close();
-            throw e;
+            state.run();
+            throw NativeErrors.translate(e);
         }
-        return new NativeLstmCellEngine(cell);
+        return new NativeLstmCellEngine(state, config.dtype());
     }
 
     /**
-     * The float32 CPU algorithm, from the system property {@code lstm4j.native.cpuAlgorithm}:
-     * {@code auto} (default, the same as {@code team}), {@code team} (our GEMM and gate kernels, each
-     * step split over the engine's own threads), {@code scan} (LibTorch's GEMMs per step + our gate
-     * kernel) or {@code onednn} (oneDNN's fused LSTM layer, what LibTorch's own lstm runs; without a
-     * projection only) or {@code device} (the scan CUDA devices run, on LibTorch's CPU operations). For
-     * measurements and workarounds.
+     * The CPU algorithm, from the system property {@code lstm4j.native.cpuAlgorithm}: {@code auto}
+     * (default: {@code team} for float32, {@code scan} for float64), {@code team} (our GEMM and gate
+     * kernels, each step split over the engine's own threads; float32), {@code scan} (LibTorch's GEMMs
+     * per step + our gate kernel), {@code onednn} (oneDNN's fused LSTM layer, what LibTorch's own lstm
+     * runs; float32 without a projection) or {@code device} (the scan CUDA devices run, on LibTorch's
+     * CPU operations). For measurements and workarounds.
      */
-    static int cpuAlgorithm() {
+    static NativeCodes.Algorithm cpuAlgorithm() {
         String v = System.getProperty("lstm4j.native.cpuAlgorithm", "auto");
-        switch (v) {
-            case "auto":
-                return 0;
-            case "scan":
-                return 1;
-            case "onednn":
-                return 2;
-            case "team":
-                return 3;
-            case "device":
-                return 4;
-            default:
-                throw new IllegalArgumentException(
-                        "lstm4j.native.cpuAlgorithm: expected auto, team, scan, onednn or device, got '"
-                        + v + "'");
+        for (NativeCodes.Algorithm a : NativeCodes.Algorithm.values()) {
+            if (a.name().equalsIgnoreCase(v)) {
+                return a;
+            }
         }
+        throw new IllegalArgumentException(
+                "lstm4j.native.cpuAlgorithm: expected auto, team, scan, onednn or device, got '" + v + "'");
     }
 
-    /** Hands every tensor of {@code weights} to the native object, by dtype. */
-    private static void setParameters(StateDict weights, BiConsumer<String, float[]> floats,
-            BiConsumer<String, double[]> doubles) {
-        for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
-            Tensor t = e.getValue();
-            if (t.dtype() == DType.FLOAT32) {
-                floats.accept(e.getKey(), t.floatData());
-            } else {
-                doubles.accept(e.getKey(), t.doubleData());
+    /** Hands every tensor of {@code weights} to the native object, through one staging buffer. */
+    private static void setParameters(StateDict weights, DType dtype, ParameterSink sink) {
+        try (Staging staging = new Staging(dtype)) {
+            for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
+                sink.set(e.getKey(), staging.in(Staging.INPUT, e.getValue()), e.getValue().numel());
             }
         }
     }
 
-    static int dtypeCode(DType dtype) {
-        return dtype == DType.FLOAT64 ? 1 : 0;
+    /** Where {@link #setParameters} hands each parameter: a model's or a cell's set_parameter. */
+    private interface ParameterSink {
+        void set(String name, Pointer data, long numel);
     }
 
-    /** Below this many input and output elements, arrays go to native code directly. */
-    private static final long STAGING_MIN_ELEMENTS = 1 << 16;
+    /**
+     * A native model and the staging buffers of its engine: freed once, by close() or, for an engine
+     * dropped without it, by the cleaner. Holds no reference to the engine.
+     */
+    private static final class NativeState<M extends Pointer> implements Runnable {
+        final M model;
+        final java.util.function.Consumer<M> destroy;
+        final ConcurrentLinkedDeque<Staging> staging = new ConcurrentLinkedDeque<>();
+        private boolean freed;
 
-    /** Native input and output buffers of one forward call at a time, grown as needed, freed on close. */
-    private static final class Staging implements AutoCloseable {
-        private final Pointer[] buffers = new Pointer[2];
-
-        FloatPointer floats(int slot, long n) {
-            if (!(buffers[slot] instanceof FloatPointer) || buffers[slot].capacity() < n) {
-                replace(slot, new FloatPointer(n));
-            }
-            return (FloatPointer) buffers[slot];
-        }
-
-        DoublePointer doubles(int slot, long n) {
-            if (!(buffers[slot] instanceof DoublePointer) || buffers[slot].capacity() < n) {
-                replace(slot, new DoublePointer(n));
-            }
-            return (DoublePointer) buffers[slot];
-        }
-
-        private void replace(int slot, Pointer p) {
-            if (buffers[slot] != null) {
-                buffers[slot].close();
-            }
-            buffers[slot] = p;
+        NativeState(M model, java.util.function.Consumer<M> destroy) {
+            this.model = model;
+            this.destroy = destroy;
         }
 
         @Override
-        public void close() {
-            for (int i = 0; i < buffers.length; i++) {
-                replace(i, null);
+        public synchronized void run() {
+            if (freed) {
+                return;
             }
+            freed = true;
+            for (Staging s; (s = staging.pollFirst()) != null;) {
+                s.close();
+            }
+            destroy.accept(model);
         }
     }
 
     /** Runs forward passes on a prepared {@link NativeLstm}. */
     private static final class NativeLstmEngine implements LstmEngine, TorchTensors {
+        private final NativeState<NativeLstm> state;
         private final NativeLstm lstm;
+        private final Cleaner.Cleanable cleanable;
         private final boolean batchFirst;
+        private final DType dtype;
         // Zero-copy calls come through TorchTensors, not through Lstm's own lifecycle: this lock keeps
         // close() from freeing the model under them.
-        private final java.util.concurrent.locks.ReentrantReadWriteLock lock =
-                new java.util.concurrent.locks.ReentrantReadWriteLock();
+        private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
         private boolean closed;
-        // Staging buffers of finished calls, one set per caller running at once.
-        private final java.util.concurrent.ConcurrentLinkedDeque<Staging> staging =
-                new java.util.concurrent.ConcurrentLinkedDeque<>();
 
-        NativeLstmEngine(NativeLstm lstm, boolean batchFirst) {
-            this.lstm = lstm;
+        NativeLstmEngine(NativeState<NativeLstm> state, boolean batchFirst, DType dtype) {
+            this.state = state;
+            this.lstm = state.model;
+            this.cleanable = CLEANER.register(this, state);
             this.batchFirst = batchFirst;
+            this.dtype = dtype;
         }
 
         @Override
@@ -221,12 +224,10 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
                 if (closed) {
                     throw new IllegalStateException("Lstm is closed");
                 }
-                try {
-                    lstm.forward_tensors(input.address(), batchFirst, h0 == null ? 0 : h0.address(),
-                            c0 == null ? 0 : c0.address(), out, hN, cN);
-                } catch (RuntimeException e) {
-                    throw new IllegalArgumentException(e.getMessage(), e);
-                }
+                lstm.forward_tensors(input.address(), batchFirst, h0 == null ? 0 : h0.address(),
+                        c0 == null ? 0 : c0.address(), out, hN, cN);
+            } catch (RuntimeException e) {
+                throw e instanceof IllegalStateException ? e : NativeErrors.translate(e);
             } finally {
                 lock.readLock().unlock();
             }
@@ -235,7 +236,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
         /** A presets Tensor owning its own reference to the tensor behind {@code handle}, which is freed. */
         private static org.bytedeco.pytorch.Tensor own(long handle) {
-            org.bytedeco.javacpp.Pointer at = new org.bytedeco.javacpp.Pointer() {
+            Pointer at = new Pointer() {
                 {
                     address = handle;
                 }
@@ -248,47 +249,18 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         @Override
         public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
                 Tensor output, Tensor hN, Tensor cN) {
-            long elements = (long) input.numel() + output.numel();
-            if (elements >= STAGING_MIN_ELEMENTS) {
-                forwardStaged(input, seqLen, batch, batchFirst, h0, c0, output, hN, cN);
-            } else if (input.dtype() == DType.FLOAT32) {
-                lstm.forward(input.floatData(), seqLen, batch, batchFirst, h0 == null ? null : h0.floatData(),
-                        c0 == null ? null : c0.floatData(), output.floatData(), hN.floatData(), cN.floatData());
-            } else {
-                lstm.forward(input.doubleData(), seqLen, batch, batchFirst, h0 == null ? null : h0.doubleData(),
-                        c0 == null ? null : c0.doubleData(), output.doubleData(), hN.doubleData(), cN.doubleData());
-            }
-        }
-
-        /**
-         * Input and output through native staging buffers kept for the next call: JNI copies a Java
-         * array argument in and back out on every call (into freshly allocated memory), which cost
-         * 3.5 ms of an 88 ms forward at B=64, T=128, H=256; here each crosses once.
-         */
-        private void forwardStaged(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
-                Tensor output, Tensor hN, Tensor cN) {
-            Staging s = staging.pollFirst();
-            if (s == null) {
-                s = new Staging();
-            }
+            Staging s = take();
             try {
-                if (input.dtype() == DType.FLOAT32) {
-                    FloatPointer in = s.floats(0, input.numel());
-                    FloatPointer out = s.floats(1, output.numel());
-                    in.put(input.floatData(), 0, input.numel());
-                    lstm.forward(in, seqLen, batch, batchFirst, h0 == null ? null : h0.floatData(),
-                            c0 == null ? null : c0.floatData(), out, hN.floatData(), cN.floatData());
-                    out.get(output.floatData(), 0, output.numel());
-                } else {
-                    DoublePointer in = s.doubles(0, input.numel());
-                    DoublePointer out = s.doubles(1, output.numel());
-                    in.put(input.doubleData(), 0, input.numel());
-                    lstm.forward(in, seqLen, batch, batchFirst, h0 == null ? null : h0.doubleData(),
-                            c0 == null ? null : c0.doubleData(), out, hN.doubleData(), cN.doubleData());
-                    out.get(output.doubleData(), 0, output.numel());
-                }
+                NativeCalls.forward(lstm, s.in(Staging.INPUT, input), seqLen, batch, batchFirst,
+                        s.in(Staging.H0, h0), s.in(Staging.C0, c0), s.forOutput(Staging.OUTPUT, output),
+                        s.forOutput(Staging.H_N, hN), s.forOutput(Staging.C_N, cN));
+                s.out(Staging.OUTPUT, output);
+                s.out(Staging.H_N, hN);
+                s.out(Staging.C_N, cN);
+            } catch (RuntimeException e) {
+                throw NativeErrors.translate(e);
             } finally {
-                staging.offerFirst(s);
+                state.staging.offerFirst(s);
             }
         }
 
@@ -299,13 +271,25 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
             for (int t = 0; t < sizes.length; t++) {
                 sizes[t] = batchSizes[t];
             }
-            if (data.dtype() == DType.FLOAT32) {
-                lstm.forward_packed(data.floatData(), sizes, sizes.length, h0 == null ? null : h0.floatData(),
-                        c0 == null ? null : c0.floatData(), output.floatData(), hN.floatData(), cN.floatData());
-            } else {
-                lstm.forward_packed(data.doubleData(), sizes, sizes.length, h0 == null ? null : h0.doubleData(),
-                        c0 == null ? null : c0.doubleData(), output.doubleData(), hN.doubleData(), cN.doubleData());
+            Staging s = take();
+            try {
+                NativeCalls.forward_packed(lstm, s.in(Staging.INPUT, data), sizes, sizes.length,
+                        s.in(Staging.H0, h0), s.in(Staging.C0, c0), s.forOutput(Staging.OUTPUT, output),
+                        s.forOutput(Staging.H_N, hN), s.forOutput(Staging.C_N, cN));
+                s.out(Staging.OUTPUT, output);
+                s.out(Staging.H_N, hN);
+                s.out(Staging.C_N, cN);
+            } catch (RuntimeException e) {
+                throw NativeErrors.translate(e);
+            } finally {
+                state.staging.offerFirst(s);
             }
+        }
+
+        /** Staging buffers of a finished call (one set per caller running at once), or new ones. */
+        private Staging take() {
+            Staging s = state.staging.pollFirst();
+            return s != null ? s : new Staging(dtype);
         }
 
         @Override
@@ -313,10 +297,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
             lock.writeLock().lock();
             try {
                 closed = true;
-                for (Staging s; (s = staging.pollFirst()) != null;) {
-                    s.close();
-                }
-                lstm.close();
+                cleanable.clean();
             } finally {
                 lock.writeLock().unlock();
             }
@@ -325,26 +306,37 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
     /** Runs steps on a prepared {@link NativeLstmCell}. */
     private static final class NativeLstmCellEngine implements LstmCellEngine {
-        private final NativeLstmCell cell;
+        private final NativeState<NativeLstmCell> state;
+        private final Cleaner.Cleanable cleanable;
+        private final DType dtype;
 
-        NativeLstmCellEngine(NativeLstmCell cell) {
-            this.cell = cell;
+        NativeLstmCellEngine(NativeState<NativeLstmCell> state, DType dtype) {
+            this.state = state;
+            this.cleanable = CLEANER.register(this, state);
+            this.dtype = dtype;
         }
 
         @Override
         public void forward(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
-            if (input.dtype() == DType.FLOAT32) {
-                cell.forward(input.floatData(), batch, h0 == null ? null : h0.floatData(),
-                        c0 == null ? null : c0.floatData(), h1.floatData(), c1.floatData());
-            } else {
-                cell.forward(input.doubleData(), batch, h0 == null ? null : h0.doubleData(),
-                        c0 == null ? null : c0.doubleData(), h1.doubleData(), c1.doubleData());
+            Staging s = state.staging.pollFirst();
+            if (s == null) {
+                s = new Staging(dtype);
+            }
+            try {
+                NativeCalls.forward_cell(state.model, s.in(Staging.INPUT, input), batch, s.in(Staging.H0, h0),
+                        s.in(Staging.C0, c0), s.forOutput(Staging.H_N, h1), s.forOutput(Staging.C_N, c1));
+                s.out(Staging.H_N, h1);
+                s.out(Staging.C_N, c1);
+            } catch (RuntimeException e) {
+                throw NativeErrors.translate(e);
+            } finally {
+                state.staging.offerFirst(s);
             }
         }
 
         @Override
         public void close() {
-            cell.close();
+            cleanable.clean();
         }
     }
 }

@@ -8,7 +8,8 @@ import org.bytedeco.javacpp.annotation.Platform;
 import org.bytedeco.javacpp.annotation.Properties;
 
 /**
- * JavaCPP properties of lstm4j's JNI library ({@code libjnilstm4j.so}): our header, our static C++
+ * JavaCPP properties of lstm4j's JNI library ({@code libjnilstm4j.so}): our headers (the C++ API and
+ * the JNI-only {@code native/binding/lstm4j_jni.h}), our static C++
  * core ({@code liblstm4j.a}, built by CMake) and LibTorch's {@code torch_cpu} / {@code c10}.
  *
  * <p>It inherits the presets' {@code torch} properties so that {@link Loader} loads LibTorch (and
@@ -18,10 +19,10 @@ import org.bytedeco.javacpp.annotation.Properties;
  */
 @Properties(
         inherit = org.bytedeco.pytorch.presets.torch.class,
-        value = @Platform(include = "lstm4j/lstm.h", link = {"c10", "torch_cpu", "lstm4j"}, library = "jnilstm4j"))
+        value = @Platform(include = {"lstm4j/lstm.h", "lstm4j_jni.h"}, link = {"c10", "torch_cpu", "lstm4j"}, library = "jnilstm4j"))
 public final class Lstm4jNative implements LoadEnabled {
     /** Headers our JNI glue includes. */
-    static final List<String> INCLUDES = List.of("lstm4j/lstm.h");
+    static final List<String> INCLUDES = List.of("lstm4j/lstm.h", "lstm4j_jni.h");
     /** Libraries it links; JavaCPP emits them in reverse, so the static core comes first on the command line. */
     static final List<String> LINKS = List.of("c10", "torch_cpu", "lstm4j");
 

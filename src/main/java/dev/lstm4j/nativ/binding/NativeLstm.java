@@ -1,18 +1,19 @@
 package dev.lstm4j.nativ.binding;
 
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
-import org.bytedeco.javacpp.annotation.Const;
 import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.NoDeallocator;
 import org.bytedeco.javacpp.annotation.Properties;
+import org.bytedeco.javacpp.annotation.StdString;
 
 /**
- * Binding of C++ {@code lstm4j::Lstm} (native/include/lstm4j/lstm.h). C++ exceptions
- * ({@code lstm4j::Error}) arrive as {@link RuntimeException}s carrying the message.
- * Internal: use {@link dev.lstm4j.Lstm}.
+ * Binding of C++ {@code lstm4j::Lstm} (native/include/lstm4j/lstm.h); its typed calls are in
+ * {@link NativeCalls}. A failed call throws a {@link RuntimeException} that
+ * {@link NativeErrors#translate} turns into the exception to throw. The object is created without
+ * a JavaCPP deallocator (which would count against JavaCPP's memory limits) and freed by
+ * {@link NativeCalls#destroy}. Internal: use {@link dev.lstm4j.Lstm}.
  */
 @Properties(inherit = Lstm4jNative.class)
 @Name("lstm4j::Lstm")
@@ -21,22 +22,28 @@ public class NativeLstm extends Pointer {
         Loader.load();
     }
 
-    /** See lstm.h; dtype 0 = float32, 1 = float64, 2 = bfloat16, 3 = float16; deviceType 0 = CPU, 1 = CUDA. */
+    /** See lstm.h; the codes are {@link NativeCodes}' values. */
     public NativeLstm(long inputSize, long hiddenSize, long numLayers, boolean bias, boolean bidirectional,
-            long projSize, int dtype, int deviceType, int deviceIndex) {
+            long projSize, NativeCodes.Dtype dtype, NativeCodes.DeviceType deviceType, int deviceIndex) {
         super((Pointer) null);
-        allocate(inputSize, hiddenSize, numLayers, bias, bidirectional, projSize, dtype, deviceType, deviceIndex);
+        allocate(inputSize, hiddenSize, numLayers, bias, bidirectional, projSize, dtype.code(), deviceType.code(),
+                deviceIndex);
     }
 
+    @NoDeallocator
     private native void allocate(@Cast("int64_t") long inputSize, @Cast("int64_t") long hiddenSize,
             @Cast("int64_t") long numLayers, @Cast("bool") boolean bias, @Cast("bool") boolean bidirectional,
-            @Cast("int64_t") long projSize, int dtype, int deviceType, int deviceIndex);
-
-    public native void set_parameter(String name, @Const float[] data, @Cast("int64_t") long numel);
-
-    public native void set_parameter(String name, @Const double[] data, @Cast("int64_t") long numel);
+            @Cast("int64_t") long projSize, @Cast("lstm4j::Dtype") int dtype,
+            @Cast("lstm4j::DeviceType") int deviceType, int deviceIndex);
 
     public native void prepare();
+
+    /** Before {@link #prepare()}; see lstm.h. */
+    public void setCpuAlgorithm(NativeCodes.Algorithm algorithm) {
+        set_cpu_algorithm(algorithm.code());
+    }
+
+    private native void set_cpu_algorithm(@Cast("lstm4j::Algorithm") int algorithm);
 
     /** This machine's float32 FMA peak with {@code threads} threads, measured, in GFLOP/s. */
     public static native double fma_peak_gflops(int threads);
@@ -57,36 +64,5 @@ public class NativeLstm extends Pointer {
     public static native int cuda_device_count();
 
     /** Why CUDA cannot be used here; empty when it can. */
-    public static native @org.bytedeco.javacpp.annotation.StdString String cuda_unavailable_reason();
-
-    /** 0 = automatic, 1 = scan, 2 = oneDNN, 3 = team, 4 = device scan; before prepare(). See lstm.h. */
-    public native void set_cpu_algorithm(int algorithm);
-
-    public native void forward(@Const float[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
-            @Cast("bool") boolean batchFirst, @Const float[] h0, @Const float[] c0, float[] output, float[] hN,
-            float[] cN);
-
-    /**
-     * The same forward with input and output in native memory (the engine's reused staging buffers):
-     * one copy each way, where arrays would be copied in and out by JNI on every call.
-     */
-    public native void forward(@Const FloatPointer input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
-            @Cast("bool") boolean batchFirst, @Const float[] h0, @Const float[] c0, FloatPointer output, float[] hN,
-            float[] cN);
-
-    public native void forward(@Const DoublePointer input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
-            @Cast("bool") boolean batchFirst, @Const double[] h0, @Const double[] c0, DoublePointer output,
-            double[] hN, double[] cN);
-
-    /** See lstm.h: a packed batch of variable-length sequences, CPU only. */
-    public native void forward_packed(@Const float[] data, @Cast("const int64_t*") long[] batchSizes,
-            @Cast("int64_t") long steps, @Const float[] h0, @Const float[] c0, float[] output, float[] hN, float[] cN);
-
-    public native void forward_packed(@Const double[] data, @Cast("const int64_t*") long[] batchSizes,
-            @Cast("int64_t") long steps, @Const double[] h0, @Const double[] c0, double[] output, double[] hN,
-            double[] cN);
-
-    public native void forward(@Const double[] input, @Cast("int64_t") long seqLen, @Cast("int64_t") long batch,
-            @Cast("bool") boolean batchFirst, @Const double[] h0, @Const double[] c0, double[] output, double[] hN,
-            double[] cN);
+    public static native @StdString String cuda_unavailable_reason();
 }

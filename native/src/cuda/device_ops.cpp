@@ -1,4 +1,4 @@
-#include "device_ops.h"
+#include "cuda/device_ops.h"
 
 #include <dlfcn.h>
 
@@ -135,7 +135,7 @@ const Cuda& cuda() {
 const Ops& ops_for(Device device) {
   if (device.is_cpu()) return kCpuOps;
   const Cuda& c = cuda();
-  LSTM4J_CHECK(c.error.empty(), "CUDA is not available: " + c.error);
+  if (!c.error.empty()) throw Error("CUDA is not available: " + c.error, ErrorKind::kUnavailable);
   LSTM4J_CHECK(device.index >= 0 && device.index < c.device_count,
                device.str() + " does not exist: " + std::to_string(c.device_count) +
                    " CUDA device(s) visible");

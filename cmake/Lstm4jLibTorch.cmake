@@ -1,9 +1,10 @@
 # Locates LibTorch's shared libraries (no headers: we only use its stable C ABI) and defines
 #   lstm4j::libtorch  - imported target linking libtorch_cpu and libc10
-#   LSTM4J_RUNTIME_LIBRARY_PATH - folders a test executable needs on LD_LIBRARY_PATH
+#   LSTM4J_RUNTIME_LIBRARY_PATH - folders an executable needs on LD_LIBRARY_PATH
 # Inputs: LSTM4J_LIBTORCH_LIB_DIR (folder with libtorch_cpu.so, e.g. the unpacked
 # org/bytedeco/pytorch/linux-x86_64 of the presets' natives jar, or a pip torch's torch/lib),
 # LSTM4J_OPENBLAS_LIB_DIR (optional: libopenblas.so.0 that the presets' libtorch_cpu needs).
+# Used by lstm4j's own build and, installed, by lstm4jConfig.cmake.
 set(LSTM4J_LIBTORCH_LIB_DIR "" CACHE PATH "Folder holding libtorch_cpu.so and libc10.so")
 set(LSTM4J_OPENBLAS_LIB_DIR "" CACHE PATH "Folder holding libopenblas.so.0 (presets build)")
 
@@ -16,16 +17,20 @@ if(NOT LSTM4J_TORCH_CPU_LIBRARY OR NOT LSTM4J_C10_LIBRARY)
     "point it at a LibTorch lib folder.")
 endif()
 
-add_library(lstm4j::libtorch INTERFACE IMPORTED)
-set_property(TARGET lstm4j::libtorch PROPERTY INTERFACE_LINK_LIBRARIES
-  "${LSTM4J_TORCH_CPU_LIBRARY}" "${LSTM4J_C10_LIBRARY}")
+if(NOT TARGET lstm4j::libtorch)
+  add_library(lstm4j::libtorch INTERFACE IMPORTED)
+  set_property(TARGET lstm4j::libtorch PROPERTY INTERFACE_LINK_LIBRARIES
+    "${LSTM4J_TORCH_CPU_LIBRARY}" "${LSTM4J_C10_LIBRARY}")
+  if(LSTM4J_OPENBLAS_LIB_DIR)
+    # libtorch_cpu from the presets needs libopenblas.so.0 from another jar: resolve it at link
+    # time for our executables, and at run time through LD_LIBRARY_PATH or the rpath below.
+    set_property(TARGET lstm4j::libtorch APPEND PROPERTY INTERFACE_LINK_OPTIONS
+      "-Wl,-rpath-link,${LSTM4J_OPENBLAS_LIB_DIR}")
+  endif()
+endif()
 
 set(LSTM4J_RUNTIME_LIBRARY_PATH "${LSTM4J_LIBTORCH_LIB_DIR}")
 if(LSTM4J_OPENBLAS_LIB_DIR)
-  # libtorch_cpu from the presets needs libopenblas.so.0 from another jar: resolve it at link
-  # time for our executables, and at run time through LD_LIBRARY_PATH.
-  set_property(TARGET lstm4j::libtorch APPEND PROPERTY INTERFACE_LINK_OPTIONS
-    "-Wl,-rpath-link,${LSTM4J_OPENBLAS_LIB_DIR}")
   list(APPEND LSTM4J_RUNTIME_LIBRARY_PATH "${LSTM4J_OPENBLAS_LIB_DIR}")
 endif()
 string(REPLACE ";" ":" LSTM4J_RUNTIME_LIBRARY_PATH "${LSTM4J_RUNTIME_LIBRARY_PATH}")
