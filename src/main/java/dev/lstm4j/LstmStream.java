@@ -32,7 +32,7 @@ public final class LstmStream implements AutoCloseable {
     final long id;
     final int slot;
     // Guarded by the pool's lock.
-    final ArrayDeque<LstmStreamPool.Frame> pending = new ArrayDeque<>();
+    final ArrayDeque<LstmStreamPool.Frame> queue = new ArrayDeque<>();
     int pendingSteps;
     boolean inFlight;
     Status status = Status.OPEN;
@@ -48,7 +48,7 @@ public final class LstmStream implements AutoCloseable {
 
     /** The order key of a ready stream: the sequence number of its oldest pending frame. */
     long headSeq() {
-        return pending.peekFirst().seq;
+        return queue.peekFirst().seq;
     }
 
     /** This stream's number in its pool (0, 1, 2, ... in opening order). */
@@ -92,8 +92,8 @@ public final class LstmStream implements AutoCloseable {
      * Runs one frame and waits for its output: {@code submit(frame)}, then waits (not interruptibly:
      * every frame completes or fails, at the latest when the pool closes).
      *
-     * @throws IllegalStateException, IllegalArgumentException, {@link java.util.concurrent.RejectedExecutionException}
-     *         as {@link #submit(Tensor)} does, and the engine's exception if the step failed
+     * <p>Throws what {@link #submit(Tensor)} throws, and the engine's exception itself (not wrapped) if the
+     * step failed.
      */
     public Tensor step(Tensor frame) {
         CompletableFuture<Tensor> f = submit(frame);

@@ -336,8 +336,8 @@ public final class LstmStreamPool implements AutoCloseable {
                         + "it later");
             }
             Frame f = new Frame(in, steps, output, data(output), nextSeq++, now);
-            boolean wasIdle = s.pending.isEmpty() && !s.inFlight;
-            s.pending.addLast(f);
+            boolean wasIdle = s.queue.isEmpty() && !s.inFlight;
+            s.queue.addLast(f);
             s.pendingSteps += steps;
             s.lastActiveNanos = now;
             pendingTotal += steps;
@@ -429,7 +429,7 @@ public final class LstmStreamPool implements AutoCloseable {
             if (s.status != LstmStream.Status.OPEN) {
                 return;
             }
-            if (s.pending.isEmpty() && !s.inFlight) {
+            if (s.queue.isEmpty() && !s.inFlight) {
                 release(s, LstmStream.Status.CLOSED);
             } else {
                 s.status = LstmStream.Status.CLOSING; // the scheduler frees the slot after the last frame
@@ -506,8 +506,8 @@ public final class LstmStreamPool implements AutoCloseable {
                 }
                 // A stream in flight keeps its running frame; the scheduler finishes it.
                 int keep = s.inFlight ? 1 : 0;
-                while (s.pending.size() > keep) {
-                    Frame f = s.pending.pollLast();
+                while (s.queue.size() > keep) {
+                    Frame f = s.queue.pollLast();
                     s.pendingSteps -= f.steps - f.done;
                     pendingTotal -= f.steps - f.done;
                     cancelled.add(f);
@@ -591,7 +591,7 @@ public final class LstmStreamPool implements AutoCloseable {
                     awaitUntil(expiring, nextScan, now);
                     continue;
                 }
-                long deadline = ready.peek().pending.peekFirst().arrivalNanos + maxWaitNanos;
+                long deadline = ready.peek().queue.peekFirst().arrivalNanos + maxWaitNanos;
                 if (ready.size() < maxBatch && deadline - now > 0 && !closing) {
                     awaitUntil(true, expiring && nextScan - deadline < 0 ? nextScan : deadline, now);
                     continue;
@@ -601,7 +601,7 @@ public final class LstmStreamPool implements AutoCloseable {
                     LstmStream s = ready.poll();
                     s.inFlight = true;
                     batch[n] = s;
-                    frames[n] = s.pending.peekFirst();
+                    frames[n] = s.queue.peekFirst();
                     n++;
                 }
                 Throwable error = null;
@@ -692,9 +692,9 @@ public final class LstmStreamPool implements AutoCloseable {
                 if (failed == null) {
                     failed = new ArrayList<>();
                 }
-                failed.addAll(s.pending);
+                failed.addAll(s.queue);
                 pendingTotal -= s.pendingSteps;
-                s.pending.clear();
+                s.queue.clear();
                 s.pendingSteps = 0;
                 s.failure = error;
                 if (s.status == LstmStream.Status.OPEN || s.status == LstmStream.Status.CLOSING) {
@@ -707,10 +707,10 @@ public final class LstmStreamPool implements AutoCloseable {
             s.pendingSteps--;
             pendingTotal--;
             if (f.done == f.steps) {
-                s.pending.pollFirst();
+                s.queue.pollFirst();
                 frames[done++] = f; // completed frames move to the front of frames
             }
-            if (!s.pending.isEmpty()) {
+            if (!s.queue.isEmpty()) {
                 ready.add(s);
             } else if (s.status == LstmStream.Status.CLOSING) {
                 release(s, LstmStream.Status.CLOSED);
@@ -760,7 +760,7 @@ public final class LstmStreamPool implements AutoCloseable {
         }
         for (int i = 0; i < slotsUsed; i++) {
             LstmStream s = bySlot[i];
-            if (s != null && s.status == LstmStream.Status.OPEN && !s.inFlight && s.pending.isEmpty()
+            if (s != null && s.status == LstmStream.Status.OPEN && !s.inFlight && s.queue.isEmpty()
                     && now - s.lastActiveNanos >= idleTimeoutNanos) {
                 release(s, LstmStream.Status.EXPIRED);
                 expired.add(s);
