@@ -152,12 +152,20 @@ class StreamPoolLifecycleTest {
             }
             float[][] want = alone(frames);
             assertTrue(Arrays.equals(want[0], futures.get(0).join().floatData()), "frame 0");
-            pool.close(); // the batch never fills again: the last two run when close() drains them
+            assertFalse(futures.get(1).isDone(), "the next batch is not full yet");
+            for (int round = 0; round < 2; round++) { // two more full batches: s's last two frames run
+                for (LstmStream o : others) {
+                    o.submit(frame(rnd));
+                }
+            }
             for (int i = 0; i < 3; i++) {
                 assertTrue(Arrays.equals(want[i], futures.get(i).join().floatData()), "frame " + i);
             }
-            assertEquals(0, pool.stats().openStreams());
-            assertTrue(assertThrows(IllegalStateException.class, s::state).getMessage().startsWith("stream 0 is closed"));
+            assertEquals(3, pool.stats().openStreams(), "s's slot was freed after its last frame");
+            assertEquals("stream 0 is closed", assertThrows(IllegalStateException.class, s::state).getMessage());
+            LstmStream reused = pool.open();
+            assertEquals(List.of(2, HIDDEN), List.of(reused.state().h().shape()[0], reused.state().h().shape()[1]));
+            assertTrue(Arrays.equals(new float[2 * HIDDEN], reused.state().h().floatData()), "a reused slot starts at zero");
         }
     }
 
