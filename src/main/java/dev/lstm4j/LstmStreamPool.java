@@ -41,12 +41,13 @@ import java.util.function.Consumer;
  * (a chunk of T steps takes T batched steps, interleaved with other streams).
  *
  * <p><b>Exactness.</b> A stream's outputs and state are those of running its frames alone through
- * {@link Lstm#forwardInto} from the same initial state, bit for bit on the {@link Backend#NATIVE} (float32)
- * and {@link Backend#JAVA} backends, whatever else was batched with it: their GEMMs compute every
- * output element as one FMA chain over k in order, whatever the batch size or the split over threads.
- * On {@link Backend#LIBTORCH}, and on NATIVE in float64 (whose GEMMs are LibTorch's), a batched step
- * may differ from a batch-1 step by float rounding, as LibTorch's BLAS picks other kernels for other
- * batch sizes.
+ * {@link Lstm#forwardInto} from the same initial state, bit for bit on {@link Backend#JAVA} and on
+ * {@link Backend#NATIVE} in float32 on the CPU with its default algorithm, whatever else was batched
+ * with it: their GEMMs compute every output element as one FMA chain over k in order, whatever the
+ * batch size or the split over threads. On {@link Backend#LIBTORCH}, on NATIVE in float64, on CUDA and
+ * with the other {@code lstm4j.native.cpuAlgorithm} settings (all of which run LibTorch's BLAS, oneDNN
+ * or cuBLAS GEMMs), a batched step may differ from a batch-1 step by float rounding, as those libraries
+ * pick other kernels for other batch sizes.
  *
  * <p><b>Backpressure and lifecycle.</b> Queues are bounded: a frame beyond
  * {@link Builder#maxPendingPerStream(int)} or {@link Builder#maxPendingTotal(int)} is refused with a
@@ -157,11 +158,14 @@ public final class LstmStreamPool implements AutoCloseable {
         this.hOut = c.realHiddenSize();
         this.layers = c.numLayers();
         this.maxBatch = b.maxBatch;
-        this.maxWaitNanos = b.maxWait.toNanos();
+        // Capped at a year, so that deadlines (arrival + maxWait) cannot overflow.
+        this.maxWaitNanos = Math.min(b.maxWait.toSeconds(), 365L * 86400) * 1_000_000_000L
+                + b.maxWait.toNanosPart();
         this.maxPendingPerStream = b.maxPendingPerStream;
         this.maxPendingTotal = b.maxPendingTotal;
         this.maxStreams = b.maxStreams;
-        this.idleTimeoutNanos = b.idleTimeout.toNanos();
+        this.idleTimeoutNanos = Math.min(b.idleTimeout.toSeconds(), 365L * 86400) * 1_000_000_000L
+                + b.idleTimeout.toNanosPart();
         // Idle streams are looked for a few times per timeout, at most every second.
         this.scanNanos = Math.max(100_000L, Math.min(idleTimeoutNanos / 4, 1_000_000_000L));
         this.completionExecutor = b.completionExecutor;

@@ -194,11 +194,11 @@ class StreamPoolLifecycleTest {
         Random rnd = new Random(5);
         List<LstmStream> expired = new CopyOnWriteArrayList<>();
         try (LstmStreamPool pool = LstmStreamPool.builder(lstm).maxWait(Duration.ZERO)
-                .idleTimeout(Duration.ofMillis(150)).onExpire(expired::add).build()) {
+                .idleTimeout(Duration.ofMillis(300)).onExpire(expired::add).build()) {
             LstmStream idle = pool.open();
             LstmStream busy = pool.open();
             idle.step(frame(rnd));
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1200);
             while (System.nanoTime() < end) {
                 busy.step(frame(rnd));
                 Thread.sleep(10);
@@ -209,7 +209,7 @@ class StreamPoolLifecycleTest {
             assertTrue(busy.isOpen());
             assertFalse(busy.expired());
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> idle.submit(frame(rnd)));
-            assertEquals("stream 0 expired after idling for 150 ms (idleTimeout)", e.getMessage());
+            assertEquals("stream 0 expired after idling for 300 ms (idleTimeout)", e.getMessage());
             assertEquals(1, pool.stats().openStreams());
         }
     }
