@@ -184,8 +184,14 @@ class StreamPoolLifecycleTest {
             assertEquals(List.of(2, HIDDEN), List.of(st.h().shape()[0], st.h().shape()[1]));
             LstmStream resumed = pool.open(st.h(), st.c()); // a stream moved: same state, same next output
             Tensor g = frame(rnd);
-            assertTrue(Arrays.equals(second.step(g).floatData(), resumed.step(g).floatData()));
+            Tensor mine = Tensor.zeros(DType.FLOAT32, HIDDEN); // into the caller's output
+            assertSame(mine, resumed.submit(g, mine).join());
+            assertTrue(Arrays.equals(second.step(g).floatData(), mine.floatData()));
             assertTrue(Arrays.equals(second.state().c().floatData(), resumed.state().c().floatData()));
+            Tensor chunk = TestSupport.random(new int[] {3, IN}, DType.FLOAT32, rnd, 1.0); // (T, input_size)
+            Tensor chunkOut = second.step(chunk);
+            assertEquals(List.of(3, HIDDEN), List.of(chunkOut.shape()[0], chunkOut.shape()[1]));
+            assertEquals(0, second.pending());
         }
     }
 
