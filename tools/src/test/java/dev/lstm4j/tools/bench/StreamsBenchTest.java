@@ -1,0 +1,45 @@
+package dev.lstm4j.tools.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The streams bench runs end to end on a tiny model and writes its CSV; bad options exit 2. No timing is checked. */
+class StreamsBenchTest {
+    @Test
+    void tinyRunWritesOneCsvRowPerHiddenSizeAndMode(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("streams.csv");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code = StreamsBench.run(new String[] {"--streams", "--quick", "--backend", "java", "--hidden", "16",
+            "--input", "8", "--stream-count", "8", "--clients", "2", "--seconds", "0.2", "--p99-limit-ms", "1000",
+            "--csv", csv.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("pool       saturated (closed loop): "), out);
+        assertTrue(out.contains("per_stream highest sustained: "), out);
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals("hidden,mode,streams,frames_per_s,p50_ms,p99_ms", lines.get(0));
+        assertEquals(3, lines.size(), String.join("\n", lines));
+        assertTrue(lines.get(1).startsWith("16,pool,8,"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("16,per_stream,8,"), lines.get(2));
+        // With a 1 s latency limit the tiny model sustains the lowest load at least.
+        assertTrue(Double.parseDouble(lines.get(1).split(",")[3]) > 0, lines.get(1));
+    }
+
+    @Test
+    void badOptionsExit2WithTheReason() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code = StreamsBench.run(new String[] {"--hidden", "0"}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        assertEquals(2, code);
+        assertTrue(bytes.toString(StandardCharsets.UTF_8)
+                .startsWith("lstm4j bench --streams: --hidden: expected a positive number, got 0"));
+    }
+}
