@@ -151,6 +151,61 @@ class LstmKeyedFunctionTest {
     }
 
     @Test
+    void aKeyIdleLongerThanTheStateTtlStartsFromZeros() throws Exception {
+        Path file = weights();
+        float[][] first = {{0.5f, -1f, 2f}, {1f, 0.25f, -0.5f}};
+        float[][] second = {{-0.75f, 1.5f, 0.1f}, {0.3f, -0.2f, 0.9f}, {2f, 0f, -1f}};
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setBufferTimeout(0);  // chunk 0 reaches the function at once, not after a buffer's timeout
+        LstmKeyedFunction<String> function = LstmKeyedFunction.<String>builder(file.toString()).backend("native")
+                .stateTtl(Duration.ofMillis(200)).build();
+        List<LstmChunkResult> results = new ArrayList<>();
+        try (CloseableIterator<LstmChunkResult> it = env.fromData(new LstmChunk("k", 0, first), new LstmChunk("k", 1, second))
+                .setParallelism(1)
+                .map(c -> {
+                    if (c.seq == 1) {
+                        Thread.sleep(1500);  // the key idles well past its 200 ms TTL
+                    }
+                    return c;
+                }).returns(LstmChunk.class).setParallelism(1)
+                .keyBy(c -> c.key).process(function).setParallelism(1).executeAndCollect()) {
+            it.forEachRemaining(results::add);
+        }
+        results.sort((a, b) -> Long.compare(a.seq, b.seq));
+        StateDict sd = StateDict.load(file);
+        try (Lstm lstm = Lstm.create(LstmConfig.inferFrom(sd).batchFirst(true).build(), sd, Backend.NATIVE, Device.cpu())) {
+            float[] fresh = lstm.forward(Tensor.of(flat(second), 1, 3, 3)).output().floatData();
+            float[] continued = lstm.forward(Tensor.of(concat(flat(first), flat(second)), 1, 5, 3)).output().floatData();
+            float[][] got = results.get(1).output;
+            boolean differsFromContinuation = false;
+            for (int t = 0; t < 3; t++) {
+                for (int j = 0; j < 9; j++) {
+                    assertEquals(Float.floatToIntBits(fresh[t * 9 + j]), Float.floatToIntBits(got[t][j]),
+                            "chunk after the TTL: output[" + t + "][" + j + "] from zeros");
+                    differsFromContinuation |= continued[(t + 2) * 9 + j] != got[t][j];
+                }
+            }
+            assertTrue(differsFromContinuation, "the expired state must not have been used");
+        }
+    }
+
+    private static float[] flat(float[][] rows) {
+        float[] r = new float[rows.length * rows[0].length];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, r, i * rows[0].length, rows[0].length);
+        }
+        return r;
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test
     void badWeightsFailWhenTheJobIsBuilt() throws Exception {
         Path pt = Path.of("src/test/resources/golden/proj_bilstm_l2_b4_t10_i8_h16_p6_hx.tagger.pt");
         IllegalArgumentException bi = assertThrows(IllegalArgumentException.class,
