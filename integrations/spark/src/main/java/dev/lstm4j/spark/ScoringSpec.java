@@ -1,0 +1,77 @@
+package dev.lstm4j.spark;
+
+import dev.lstm4j.Backend;
+import dev.lstm4j.DType;
+import dev.lstm4j.Device;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.StateDict;
+import java.io.Serializable;
+
+/**
+ * Everything an executor needs to score a partition, resolved on the driver from the transformer's
+ * params and the input schema: plain values only, so it serializes with the task. A future per-model
+ * thread count belongs here, next to backend and device.
+ */
+final class ScoringSpec implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    final String prefix;
+    final DType dtype;
+    /** {@code auto}, {@code native}, {@code java} or {@code libtorch}. */
+    final String backend;
+    final String device;
+    final int batchSize;
+    final String inputCol;
+    final int inputIndex;
+    final int lengthsIndex;
+    final int h0Index;
+    final int c0Index;
+    final boolean wantOutput;
+    final boolean wantHn;
+    final boolean wantCn;
+
+    ScoringSpec(String prefix, DType dtype, String backend, String device, int batchSize, String inputCol,
+            int inputIndex, int lengthsIndex, int h0Index, int c0Index, boolean wantOutput, boolean wantHn,
+            boolean wantCn) {
+        this.prefix = prefix;
+        this.dtype = dtype;
+        this.backend = backend;
+        this.device = device;
+        this.batchSize = batchSize;
+        this.inputCol = inputCol;
+        this.inputIndex = inputIndex;
+        this.lengthsIndex = lengthsIndex;
+        this.h0Index = h0Index;
+        this.c0Index = c0Index;
+        this.wantOutput = wantOutput;
+        this.wantHn = wantHn;
+        this.wantCn = wantCn;
+    }
+
+    /** The model-cache key: same weights, same prefix, same way of running them. */
+    String cacheKey(WeightsPayload weights) {
+        return weights.sha256() + '|' + prefix + '|' + dtype + '|' + backend + '|' + device;
+    }
+
+    /**
+     * Builds the model (on an executor, once per cache key). {@code auto} takes NATIVE and falls back to
+     * JAVA on the CPU when NATIVE cannot load here (no JavaCPP natives for this platform, say).
+     */
+    Lstm buildModel(WeightsPayload weights) {
+        StateDict sd = weights.stateDict(prefix, dtype);
+        LstmConfig config = LstmConfig.inferFrom(sd).batchFirst(true).build();
+        Device dev = Device.parse(device);
+        if (!backend.equals("auto")) {
+            return Lstm.create(config, sd, Backend.parse(backend), dev);
+        }
+        try {
+            return Lstm.create(config, sd, Backend.NATIVE, dev);
+        } catch (IllegalStateException e) {
+            if (!dev.isCpu()) {
+                throw e;
+            }
+            return Lstm.create(config, sd, Backend.JAVA, dev);
+        }
+    }
+}
