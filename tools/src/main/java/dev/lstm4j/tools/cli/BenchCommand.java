@@ -222,20 +222,20 @@ final class BenchCommand implements Callable<Integer> {
                     + "again after each row, the best kept); gflops = GEMM flops / median time%n%n", peak.gflops,
                     threads);
         }
+        List<PeerProcess> peerProcesses = new ArrayList<>();
+        List<PeerRow> peerRows = new ArrayList<>();
+        if (peerDir != null) {
+            out.printf("peers: row files in %s, deleted at the end%n%n", peerDir);
+            for (PeerSpec spec : PEERS) {
+                peerProcesses.add(PeerProcess.start(spec, peerDir));
+            }
+        }
         String format = "%-28s %-9s %-6s %12s %9s %7s %18s %25s%n";
         out.printf(format, "config", "backend", "device", "median_ms", "gflops", "%peak", "ratio_vs_libtorch",
                 "max_abs_diff_vs_libtorch");
         Map<Backend, String> unavailable = new LinkedHashMap<>();
         List<String> mismatches = new ArrayList<>();
         int measured = 0;
-        List<PeerProcess> peerProcesses = new ArrayList<>();
-        List<PeerRow> peerRows = new ArrayList<>();
-        if (peerDir != null) {
-            out.printf("peers: row files in %s, deleted at the end%n", peerDir);
-            for (PeerSpec spec : PEERS) {
-                peerProcesses.add(PeerProcess.start(spec, peerDir));
-            }
-        }
         try {
             for (BenchmarkRow row : rows) {
                 Random rnd = new Random(BenchmarkRow.SEED);
