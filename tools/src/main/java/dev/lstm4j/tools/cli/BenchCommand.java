@@ -38,8 +38,9 @@ import picocli.CommandLine.Spec;
  * [--csv FILE] [--plot FILE]}: times float32 forward passes of the {@link BenchmarkRow} grid on every
  * selected, available backend in one process (and with {@code --peers} on DJL and ONNX Runtime, each in its
  * own JVM, in the same interleaved rounds), and prints per row and backend the median time, its share of the
- * FMA peak, the ratio to LIBTORCH's time and the largest difference to LIBTORCH's result. Exit 0 on success, 1 if a backend disagrees with LIBTORCH beyond
- * {@value #TOLERANCE}, 2 on bad usage, an unwritable CSV file or no available backend.
+ * FMA peak, the ratio to LIBTORCH's time and the largest difference to LIBTORCH's result. Exit 0 on success,
+ * 1 if a backend disagrees with LIBTORCH beyond {@value #TOLERANCE}, 2 on bad usage, an unwritable CSV or
+ * plot file or no available backend.
  */
 @Command(name = "bench", sortOptions = false, description = {"Time float32 forward passes on every available backend.",
     "Rows below, cpu by default; per row and backend: median ms, GFLOP/s and share of the FMA peak, ratio and max "
@@ -137,6 +138,10 @@ final class BenchCommand implements Callable<Integer> {
 
         if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(svg|png)")) {
             throw new Main.UsageException("--plot: the file name must end in .svg or .png, got " + plot);
+        }
+        Path plotDir = plot == null ? null : plot.toAbsolutePath().getParent();
+        if (plotDir != null && !Files.isDirectory(plotDir)) {
+            throw new Main.UsageException("--plot: no such folder: " + plotDir);
         }
         // Open the CSV first so that a bad path fails before minutes of timing, not after.
         BufferedWriter csvOut = null;

@@ -210,6 +210,10 @@ class BenchCommandTest {
         r = run("bench", "--quick", "--rows", "stream_b1_t1_h256", "--plot", dir.resolve("bench.pdf").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--plot: the file name must end in .svg or .png"), r.err());
+        // a folder that is not there fails before the timing, not after it
+        r = run("bench", "--quick", "--rows", "stream_b1_t1_h256", "--plot", dir.resolve("no/such/bench.svg").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--plot: no such folder: "), r.err());
     }
 
     private static void restore(String key, String value) {
