@@ -182,6 +182,13 @@ final class BenchCommand implements Callable<Integer> {
                 return 2;
             }
         }
+        // Ctrl-C ends a long run: the row files (~150 MB) go with it. The peers and the busy-core process end
+        // by themselves when their pipe from this JVM closes.
+        Path dirToDelete = peerDir;
+        Thread cleanup = dirToDelete == null ? null : new Thread(() -> deleteTree(dirToDelete), "lstm4j-peers-cleanup");
+        if (cleanup != null) {
+            Runtime.getRuntime().addShutdownHook(cleanup);
+        }
         BusyCore busy = null;
         try {
             if (busyCore) {
@@ -199,6 +206,11 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (peerDir != null) {
                 deleteTree(peerDir);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException e) {
+                    // the JVM is shutting down: the hook runs anyway
+                }
             }
         }
     }
