@@ -643,7 +643,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private static boolean done(int[] calls, long[] spent, String[] failures, Budget budget) {
         for (int i = 0; i < calls.length; i++) {
-            if (failures[i] == null && calls[i] < budget.maxCalls() && (calls[i] < budget.minCalls() || spent[i] < budget.minNanos())) {
+            if (failures[i] == null && calls[i] < budget.maxCalls()
+                    && (calls[i] < budget.minCalls() || spent[i] < budget.minNanos())) {
                 return false;
             }
         }
