@@ -136,7 +136,7 @@ public final class BenchPlot {
         s.setLabelsVisible(true); // each bar's value on it
         s.setLabelsFont(s.getLegendFont().deriveFont(10f));
         s.setLabelsRotation(90);
-        s.setDecimalPattern("0.###");
+        s.setDecimalPattern("0.####");
         List<String> rows = new ArrayList<>(medians.keySet());
         double min = Double.POSITIVE_INFINITY;
         double max = 0;
@@ -159,7 +159,7 @@ public final class BenchPlot {
             }
         }
         // Bars start at the axis minimum, which XChart puts at 0 unless told: a log axis needs it set.
-        s.setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
+        s.setYAxisMin(Math.pow(10, Math.floor(Math.log10(min) - 0.5))); // the shortest bar stays visible
         s.setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max) + 0.3))); // room for the labels on the bars
         return chart;
     }
