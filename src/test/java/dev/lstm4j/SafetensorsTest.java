@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.tools.golden.GoldenCase;
 import dev.lstm4j.io.InvalidFileException;
 import dev.lstm4j.io.Safetensors;
+import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -7,7 +7,9 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.tools.bench.BenchPlot;
 import dev.lstm4j.tools.bench.BenchmarkRow;
+import dev.lstm4j.tools.bench.BusyCore;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,11 +34,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lstm4j bench [--quick] [--rows NAME,...] [--backends B,...] [--csv FILE]}: times float32 CPU
- * forward passes of the {@link BenchmarkRow} grid on every selected, available backend in one process,
- * and prints per row and backend the median time, the ratio to LIBTORCH's time and the largest
- * difference to LIBTORCH's result. Exit 0 on success, 1 if a backend disagrees with LIBTORCH beyond
- * {@value #TOLERANCE}, 2 on bad usage, an unwritable CSV file or no available backend.
+ * {@code lstm4j bench [--quick] [--rows NAME,...] [--backends B,...] [--device D] [--peers] [--busy-core]
+ * [--csv FILE] [--plot FILE]}: times float32 forward passes of the {@link BenchmarkRow} grid on every
+ * selected, available backend in one process (and with {@code --peers} on DJL and ONNX Runtime, each in its
+ * own JVM, in the same interleaved rounds), and prints per row and backend the median time, its share of the
+ * FMA peak, the ratio to LIBTORCH's time and the largest difference to LIBTORCH's result. Exit 0 on success,
+ * 1 if a backend disagrees with LIBTORCH beyond {@value #TOLERANCE}, 2 on bad usage, an unwritable CSV or
+ * plot file or no available backend.
  */
 @Command(name = "bench", sortOptions = false, description = {"Time float32 forward passes on every available backend.",
     "Rows below, cpu by default; per row and backend: median ms, GFLOP/s and share of the FMA peak, ratio and max "
@@ -47,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Untimed pause before each block of calls; see {@link #settle()}. */
     static final long SETTLE_MILLIS = 30;
     static final String CSV_HEADER = "config,backend,device,median_ms,gflops,fma_peak_gflops,ratio_vs_libtorch,"
-            + "max_abs_diff_vs_libtorch,note";
+            + "max_abs_diff_vs_libtorch,busy_core,note";
 
     /**
      * How long one row runs, per backend: warm-up until both {@code warmupCalls} and {@code warmupNanos}
@@ -91,12 +95,21 @@ final class BenchCommand implements Callable<Integer> {
             description = "device (default: cpu)")
     Device device = Device.cpu();
 
-    @Option(names = "--peers", description = "also DJL 0.35.1 in its own JVM (peers/djl)")
+    @Option(names = "--peers", description = "also DJL 0.35.1 (peers/djl) and ONNX Runtime 1.29.0 (peers/ort), "
+            + "each in its own JVM")
     boolean peers;
+
+    @Option(names = "--busy-core", description = "keep one more process spinning on a core while timing (a noisy "
+            + "neighbour)")
+    boolean busyCore;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "also draw the medians per row, backend and peer "
+            + "(log scale) and their ratio to LIBTORCH: SVG, or PNG if FILE ends in .png")
+    Path plot;
 
     @Option(names = "--csv", paramLabel = "FILE",
             description = "also write config,backend,device,median_ms,gflops,fma_peak_gflops,ratio_vs_libtorch,"
-                    + "max_abs_diff_vs_libtorch,note")
+                    + "max_abs_diff_vs_libtorch,busy_core,note")
     Path csv;
 
     private PrintWriter out;
@@ -123,6 +136,13 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchmarkRow> rows = rowNames == null ? BenchmarkRow.all() : parseRows(rowNames);
         Set<Backend> backends = backendNames == null ? EnumSet.allOf(Backend.class) : parseBackends(backendNames);
 
+        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(svg|png)")) {
+            throw new Main.UsageException("--plot: the file name must end in .svg or .png, got " + plot);
+        }
+        Path plotDir = plot == null ? null : plot.toAbsolutePath().getParent();
+        if (plotDir != null && !Files.isDirectory(plotDir)) {
+            throw new Main.UsageException("--plot: no such folder: " + plotDir);
+        }
         // Open the CSV first so that a bad path fails before minutes of timing, not after.
         BufferedWriter csvOut = null;
         if (csv != null) {
@@ -162,8 +182,42 @@ final class BenchCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        Map<String, Double> libtorchMs = new LinkedHashMap<>();
-        Map<String, Double> nativeMs = new LinkedHashMap<>();
+        // Ctrl-C ends a long run: the row files (~150 MB) go with it. The peers and the busy-core process end
+        // by themselves when their pipe from this JVM closes.
+        Path dirToDelete = peerDir;
+        Thread cleanup = dirToDelete == null ? null : new Thread(() -> deleteTree(dirToDelete), "lstm4j-peers-cleanup");
+        if (cleanup != null) {
+            Runtime.getRuntime().addShutdownHook(cleanup);
+        }
+        BusyCore busy = null;
+        try {
+            if (busyCore) {
+                try {
+                    busy = BusyCore.start();
+                } catch (IOException e) {
+                    err.println("lstm4j bench: cannot start the busy-core process: " + e);
+                    return 2;
+                }
+            }
+            return runGrid(rows, backends, device, budget, csvOut, peerDir, busy);
+        } finally {
+            if (busy != null) {
+                busy.close();
+            }
+            if (peerDir != null) {
+                deleteTree(peerDir);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException e) {
+                    // the JVM is shutting down: the hook runs anyway
+                }
+            }
+        }
+    }
+
+    private int runGrid(List<BenchmarkRow> rows, Set<Backend> backends, Device device, Budget budget,
+            BufferedWriter csvOut, Path peerDir, BusyCore busy) {
+        Map<String, Map<String, Double>> medians = new LinkedHashMap<>(); // row -> backend or peer -> ms
         out.printf("lstm4j bench: JVM %s (%s), %d available processors; ratios are time / LIBTORCH time in this "
                 + "run: < 1 is faster%n", Runtime.version(), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors());
@@ -175,20 +229,23 @@ final class BenchCommand implements Callable<Integer> {
         }
         // LibTorch's OpenMP pool and OpenBLAS's threads each default to one thread per core; together they
         // can oversubscribe a small machine, so the timings mean little without these settings.
-        out.printf("threads: OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s, OMP_WAIT_POLICY=%s%n%n",
+        out.printf("threads: OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s, OMP_WAIT_POLICY=%s%n",
                 envOrUnset("OMP_NUM_THREADS"), envOrUnset("OPENBLAS_NUM_THREADS"), envOrUnset("OMP_WAIT_POLICY"));
-        double peak = Double.NaN;
+        out.printf("busy core: %s%n%n", busy == null ? "off" : "on, " + busy.describe());
         int threads = Runtime.getRuntime().availableProcessors();
-        if (device.isCpu()) {
-            try {
-                peak = Backend.NATIVE.fmaPeakGflops(threads);
-            } catch (IllegalStateException e) {
-                // no native code here: no peak column
-            }
+        Peak peak = new Peak(device.isCpu() ? threads : 0);
+        if (peak.probe()) {
+            out.printf(Locale.ROOT, "float32 FMA peak of this machine: %.1f GFLOP/s (%d threads, measured now and "
+                    + "again after each row, the best kept); gflops = GEMM flops / median time%n%n", peak.gflops,
+                    threads);
         }
-        if (!Double.isNaN(peak)) {
-            out.printf(Locale.ROOT, "float32 FMA peak of this machine: %.1f GFLOP/s (%d threads, measured now); "
-                    + "gflops = GEMM flops / median time%n%n", peak, threads);
+        List<PeerProcess> peerProcesses = new ArrayList<>();
+        List<PeerRow> peerRows = new ArrayList<>();
+        if (peerDir != null) {
+            out.printf("peers: row files in %s, deleted at the end%n%n", peerDir);
+            for (PeerSpec spec : PEERS) {
+                peerProcesses.add(PeerProcess.start(spec, peerDir));
+            }
         }
         String format = "%-28s %-9s %-6s %12s %9s %7s %18s %25s%n";
         out.printf(format, "config", "backend", "device", "median_ms", "gflops", "%peak", "ratio_vs_libtorch",
@@ -196,118 +253,137 @@ final class BenchCommand implements Callable<Integer> {
         Map<Backend, String> unavailable = new LinkedHashMap<>();
         List<String> mismatches = new ArrayList<>();
         int measured = 0;
-        PeerProcess peer = null;
-        String peerWhyNot = null;
-        List<PeerRow> peerRows = new ArrayList<>();
-        if (peerDir != null) {
-            try {
-                peer = PeerProcess.start(peerDir);
-            } catch (IOException e) {
-                peerWhyNot = e.getMessage();
+        try {
+            for (BenchmarkRow row : rows) {
+                Random rnd = new Random(BenchmarkRow.SEED);
+                StateDict weights = row.weights(rnd);
+                Tensor input = row.input(rnd);
+                // The backends of a row (and the peers) are timed in interleaved rounds (see measure), before
+                // any line is printed: ratios need LIBTORCH's time.
+                Map<Backend, Lstm> models = new EnumMap<>(Backend.class);
+                Map<Backend, Measurement> results = new EnumMap<>(Backend.class);
+                Map<PeerProcess, String> peerWhy = new LinkedHashMap<>();
+                Map<PeerProcess, Double> peerMs = new LinkedHashMap<>();
+                try {
+                    List<Runner> runners = new ArrayList<>();
+                    for (Backend b : backends) {
+                        if (unavailable.containsKey(b)) {
+                            continue;
+                        }
+                        try {
+                            models.put(b, Lstm.create(row.config(), weights, b, device));
+                            runners.add(new LocalRunner(models.get(b), input));
+                        } catch (IllegalStateException | IllegalArgumentException e) {
+                            unavailable.put(b, e.getMessage()); // not built here, or not for this device
+                        }
+                    }
+                    if (!peerProcesses.isEmpty()) {
+                        writePeerRow(peerDir, row, weights, input); // once; every peer reads the same files
+                    }
+                    List<PeerProcess> timedPeers = new ArrayList<>();
+                    for (PeerProcess p : peerProcesses) {
+                        String reply = p.load(row.name()); // a row a peer fails on fails at its first forward
+                        if (reply.startsWith("ns ")) {
+                            runners.add(p);
+                            timedPeers.add(p);
+                        } else {
+                            peerWhy.put(p, reply);
+                        }
+                    }
+                    Timing timing = measure(runners, budget);
+                    int i = 0;
+                    for (Backend b : models.keySet()) {
+                        LocalRunner r = (LocalRunner) runners.get(i);
+                        results.put(b, new Measurement(timing.medians()[i++], r.first));
+                    }
+                    for (PeerProcess p : timedPeers) {
+                        if (timing.failures()[i] != null) {
+                            peerWhy.put(p, p.fail(timing.failures()[i]));
+                        } else {
+                            peerMs.put(p, timing.medians()[i]);
+                        }
+                        i++;
+                    }
+                } finally {
+                    models.values().forEach(Lstm::close);
+                }
+                // A row's GEMMs may run closer to the peak than the probe before it did (a core was busy then):
+                // probe again, so that no row's share of the peak exceeds 100 %.
+                peak.probe();
+                Measurement ref = results.get(Backend.LIBTORCH);
+                Map<String, Double> rowMs = medians.computeIfAbsent(row.name(), k -> new LinkedHashMap<>());
+                results.forEach((b, m) -> rowMs.put(b.name(), m.medianMs()));
+                if (!peerProcesses.isEmpty()) {
+                    Measurement anyRef = ref != null ? ref : results.values().stream().findFirst().orElse(null);
+                    if (!peerMs.isEmpty() && anyRef != null) {
+                        try {
+                            writeRaw(peerDir.resolve(row.name() + ".reference"), anyRef.result().output());
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                    for (PeerProcess p : peerProcesses) {
+                        if (peerMs.containsKey(p)) {
+                            String diff = anyRef == null ? "n/a" : p.diff();
+                            rowMs.put(p.spec.label(), peerMs.get(p));
+                            peerRows.add(new PeerRow(p.spec, row, peerMs.get(p), diff, null));
+                        } else {
+                            peerRows.add(new PeerRow(p.spec, row, Double.NaN, "n/a",
+                                    peerWhy.getOrDefault(p, "error: no result")));
+                        }
+                    }
+                    deleteRowFiles(peerDir, row.name());
+                }
+                for (Map.Entry<Backend, Measurement> e : results.entrySet()) {
+                    Measurement m = e.getValue();
+                    String ratio = ref == null ? "n/a"
+                            : String.format(Locale.ROOT, "%.3f", m.medianMs() / ref.medianMs());
+                    String diff = "n/a";
+                    if (ref != null) {
+                        double d = maxAbsDiff(m.result(), ref.result());
+                        diff = String.format(Locale.ROOT, "%.3e", d);
+                        if (!(d <= TOLERANCE)) {
+                            diff += " MISMATCH";
+                            mismatches.add(row.name() + " " + e.getKey() + " (" + diff + ")");
+                        }
+                    }
+                    String ms = String.format(Locale.ROOT, "%.4f", m.medianMs());
+                    double gflops = row.flops() / (m.medianMs() * 1e6);
+                    out.printf(format, row.name(), e.getKey(), device, ms, String.format(Locale.ROOT, "%.1f", gflops),
+                            peak.percent(gflops), ratio, diff);
+                    if (csvOut != null) {
+                        writeCsv(csvOut, csvLine(row.name(), e.getKey().name(), device.toString(), ms, gflops,
+                                peak.gflops, ratio, ref == null ? "n/a"
+                                        : String.format(Locale.ROOT, "%.3e", maxAbsDiff(m.result(), ref.result())),
+                                busy != null, ""));
+                    }
+                    measured++;
+                }
             }
+        } finally {
+            peerProcesses.forEach(PeerProcess::close);
         }
-        for (BenchmarkRow row : rows) {
-            Random rnd = new Random(BenchmarkRow.SEED);
-            StateDict weights = row.weights(rnd);
-            Tensor input = row.input(rnd);
-            // The backends of a row (and the peer) are timed in interleaved rounds (see measure), before
-            // any line is printed: ratios need LIBTORCH's time.
-            Map<Backend, Lstm> models = new EnumMap<>(Backend.class);
-            Map<Backend, Measurement> results = new EnumMap<>(Backend.class);
-            double peerMs = Double.NaN;
-            String peerWhy = null;
-            try {
-                List<Runner> runners = new ArrayList<>();
-                for (Backend b : backends) {
-                    if (unavailable.containsKey(b)) {
-                        continue;
-                    }
-                    try {
-                        models.put(b, Lstm.create(row.config(), weights, b, device));
-                        runners.add(new LocalRunner(models.get(b), input));
-                    } catch (IllegalStateException | IllegalArgumentException e) {
-                        unavailable.put(b, e.getMessage()); // not built here, or not for this device
-                    }
-                }
-                if (peer != null) {
-                    writePeerRow(peerDir, row, weights, input);
-                    String reply = peer.request("load " + row.name());
-                    if (reply.equals("ready")) {
-                        reply = peer.request("call"); // a row DJL fails on fails at its first forward
-                    }
-                    if (reply.startsWith("ns ")) {
-                        runners.add(peer);
-                    } else {
-                        peerWhy = reply;
-                    }
-                }
-                double[] medians = measure(runners, budget);
-                int i = 0;
-                for (Backend b : models.keySet()) {
-                    LocalRunner r = (LocalRunner) runners.get(i);
-                    results.put(b, new Measurement(medians[i++], r.first));
-                }
-                if (i < runners.size()) {
-                    peerMs = medians[i];
-                }
-            } finally {
-                models.values().forEach(Lstm::close);
-            }
-            Measurement ref = results.get(Backend.LIBTORCH);
-            if (ref != null) {
-                libtorchMs.put(row.name(), ref.medianMs());
-            }
-            if (results.containsKey(Backend.NATIVE)) {
-                nativeMs.put(row.name(), results.get(Backend.NATIVE).medianMs());
-            }
-            if (peer != null) {
-                String diff = "n/a";
-                Measurement anyRef = ref != null ? ref : results.values().stream().findFirst().orElse(null);
-                if (!Double.isNaN(peerMs) && anyRef != null) {
-                    try {
-                        writeRaw(peerDir.resolve(row.name() + ".reference"), anyRef.result().output());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                    String reply = peer.request("diff");
-                    diff = reply.startsWith("diff ") ? reply.substring(5) : reply;
-                }
-                peerRows.add(new PeerRow(row, peerMs, diff, peerWhy));
-            }
-            for (Map.Entry<Backend, Measurement> e : results.entrySet()) {
-                Measurement m = e.getValue();
-                String ratio = ref == null ? "n/a" : String.format(Locale.ROOT, "%.3f", m.medianMs() / ref.medianMs());
-                String diff = "n/a";
-                if (ref != null) {
-                    double d = maxAbsDiff(m.result(), ref.result());
-                    diff = String.format(Locale.ROOT, "%.3e", d);
-                    if (!(d <= TOLERANCE)) {
-                        diff += " MISMATCH";
-                        mismatches.add(row.name() + " " + e.getKey() + " (" + diff + ")");
-                    }
-                }
-                String ms = String.format(Locale.ROOT, "%.4f", m.medianMs());
-                double gflops = row.flops() / (m.medianMs() * 1e6);
-                out.printf(format, row.name(), e.getKey(), device, ms, String.format(Locale.ROOT, "%.1f", gflops),
-                        Double.isNaN(peak) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * gflops / peak), ratio,
-                        diff);
-                if (csvOut != null) {
-                    writeCsv(csvOut, csvLine(row.name(), e.getKey().name(), device.toString(), ms, gflops, peak, ratio,
-                            ref == null ? "n/a" : String.format(Locale.ROOT, "%.3e", maxAbsDiff(m.result(), ref.result())),
-                            ""));
-                }
-                measured++;
-            }
+        if (!peerProcesses.isEmpty()) {
+            printPeers(peerRows, format, peak, medians, csvOut, busy != null);
+            printFastest(medians);
         }
-        if (peer != null) {
-            peer.close();
-            printPeers(peerRows, format, peak, libtorchMs, nativeMs, csvOut);
-        } else if (peerWhyNot != null) {
-            out.println("not available: DJL: " + peerWhyNot);
+        if (peak.probes > 1) {
+            out.printf(Locale.ROOT, "%nfloat32 FMA peak, best of %d probes over the run: %.1f GFLOP/s%n", peak.probes,
+                    peak.gflops);
         }
         unavailable.forEach((b, why) -> out.println("not available: " + b + ": " + why));
         out.printf("%nmax_abs_diff_vs_libtorch: largest |difference| over output, h_n and c_n; tolerance %.0e%n",
                 TOLERANCE);
+        if (plot != null && !medians.isEmpty()) {
+            try {
+                BenchPlot.write(plot, medians, String.format(Locale.ROOT, "lstm4j bench, float32 %s%s", device,
+                        busy == null ? "" : ", one busy core"));
+                out.println("plot: " + plot);
+            } catch (IOException | RuntimeException e) {
+                err.println("lstm4j bench: cannot write the plot " + plot + ": " + e);
+                return 2;
+            }
+        }
         if (measured == 0) {
             err.println("lstm4j bench: none of the selected backends is available");
             return 2;
@@ -321,14 +397,80 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
+     * The float32 FMA peak, probed at the start and again after each row, the best kept: a probe can only
+     * be slowed (a core busy with a JIT compiler or another process while it ran), never sped up.
+     */
+    private static final class Peak {
+        private final int threads;
+        double gflops = Double.NaN;
+        int probes;
+
+        Peak(int threads) {
+            this.threads = threads;
+        }
+
+        /** Probes once more; false where there is no native code (then no peak column) or no CPU device. */
+        boolean probe() {
+            if (threads <= 0) {
+                return false;
+            }
+            try {
+                double g = Backend.NATIVE.fmaPeakGflops(threads);
+                gflops = Double.isNaN(gflops) ? g : Math.max(gflops, g);
+                probes++;
+                return true;
+            } catch (IllegalStateException e) {
+                return false; // no native code here
+            }
+        }
+
+        String percent(double rowGflops) {
+            return Double.isNaN(gflops) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * rowGflops / gflops);
+        }
+    }
+
+    /** Deletes the peer files of one row: the large rows' weights are ~100 MB. */
+    private static void deleteRowFiles(Path dir, String row) {
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (f.getFileName().toString().startsWith(row + ".")) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException e) {
+            // the folder goes at the end anyway
+        }
+    }
+
+    /** Deletes the peers' folder and everything in it (row files, logs). */
+    static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            for (Path f : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            // best effort: it is a temporary folder
+        }
+    }
+
+    /**
      * Milliseconds the JIT compilers of this JVM and of the runners' own JVMs (a peer's) have spent so
      * far, or -1 where the JVM does not say.
      */
-    private static long jitMillis(List<Runner> runners) {
+    private static long jitMillis(List<Runner> runners, String[] failures) {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
         long total = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
-        for (Runner r : runners) {
-            total += r.jitMillis();
+        for (int i = 0; i < runners.size(); i++) {
+            if (failures[i] == null) {
+                try {
+                    total += runners.get(i).jitMillis();
+                } catch (RuntimeException e) {
+                    if (!runners.get(i).dropOnFailure()) {
+                        throw e;
+                    }
+                    failures[i] = e.getMessage();
+                }
+            }
         }
         return total;
     }
@@ -338,6 +480,11 @@ final class BenchCommand implements Callable<Integer> {
         /** Milliseconds the JIT of the runner's own JVM has spent, if it has its own; else 0. */
         default long jitMillis() {
             return 0;
+        }
+
+        /** Whether a failure drops this runner from the row (a peer) rather than ending the bench. */
+        default boolean dropOnFailure() {
+            return false;
         }
 
         /** One untimed call (warm-up); its duration in ns. */
@@ -388,30 +535,32 @@ final class BenchCommand implements Callable<Integer> {
      * timed: threads a backend leaves spinning after it returns (LibTorch's OpenMP pool spins for
      * milliseconds) have gone quiet by the next block. Warm-up rounds first; then timed rounds until
      * every runner has {@code minCalls} calls and {@code minNanos} of its own time, or
-     * {@code maxCalls} calls. Returns the median ms per call of each runner, in order.
+     * {@code maxCalls} calls. Returns the median ms per call of each runner, in order; a peer that fails
+     * (its process exits, say) is dropped from the rounds with its reason, and the others go on.
      */
-    private static double[] measure(List<Runner> runners, Budget budget) {
+    private static Timing measure(List<Runner> runners, Budget budget) {
         int k = runners.size();
         double[] medians = new double[k];
+        String[] failures = new String[k];
         if (k == 0) {
-            return medians;
+            return new Timing(medians, failures);
         }
         long[] last = new long[k];
         int rounds = 0;
         long warmStart = System.nanoTime();
         while (rounds < budget.warmupCalls() || System.nanoTime() - warmStart < budget.warmupNanos() * k) {
             for (int i = 0; i < k; i++) {
-                last[i] = runners.get(i).call();
+                last[i] = call(runners, i, failures);
             }
             rounds++;
         }
         long quietDeadline = System.nanoTime() + budget.jitQuietNanos();
         while (System.nanoTime() < quietDeadline) {
-            long before = jitMillis(runners);
+            long before = jitMillis(runners, failures);
             for (int i = 0; i < k; i++) {
-                last[i] = runners.get(i).call();
+                last[i] = call(runners, i, failures);
             }
-            if (jitMillis(runners) == before) {
+            if (jitMillis(runners, failures) == before) {
                 break;
             }
         }
@@ -426,15 +575,25 @@ final class BenchCommand implements Callable<Integer> {
         long[] spent = new long[k];
         int[] calls = new int[k];
         double[][] ms = new double[k][budget.maxCalls()];
-        for (int round = 0; !done(calls, spent, budget); round++) {
+        for (int round = 0; !done(calls, spent, failures, budget); round++) {
             for (int j = 0; j < k; j++) {
                 int i = (j + round) % k;
                 int n = Math.min(block[i], budget.maxCalls() - calls[i]);
-                if (n <= 0) {
+                if (n <= 0 || failures[i] != null) {
                     continue;
                 }
                 settle();
-                for (double t : runners.get(i).block(n)) {
+                double[] times;
+                try {
+                    times = runners.get(i).block(n);
+                } catch (RuntimeException e) {
+                    if (!runners.get(i).dropOnFailure()) {
+                        throw e;
+                    }
+                    failures[i] = e.getMessage();
+                    continue;
+                }
+                for (double t : times) {
                     spent[i] += (long) (t * 1e6);
                     ms[i][calls[i]++] = t;
                 }
@@ -443,9 +602,30 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < k; i++) {
             int n = calls[i];
             Arrays.sort(ms[i], 0, n);
-            medians[i] = n % 2 == 1 ? ms[i][n / 2] : (ms[i][n / 2 - 1] + ms[i][n / 2]) / 2;
+            medians[i] = failures[i] != null || n == 0 ? Double.NaN
+                    : n % 2 == 1 ? ms[i][n / 2] : (ms[i][n / 2 - 1] + ms[i][n / 2]) / 2;
         }
-        return medians;
+        return new Timing(medians, failures);
+    }
+
+    /** The median ms of each runner, and why a dropped one has none (else null). */
+    private record Timing(double[] medians, String[] failures) {
+    }
+
+    /** One untimed call of runner i, or 0 once it has failed (a peer; a local failure is thrown). */
+    private static long call(List<Runner> runners, int i, String[] failures) {
+        if (failures[i] != null) {
+            return 0;
+        }
+        try {
+            return runners.get(i).call();
+        } catch (RuntimeException e) {
+            if (!runners.get(i).dropOnFailure()) {
+                throw e;
+            }
+            failures[i] = e.getMessage();
+            return 0;
+        }
     }
 
     /**
@@ -461,17 +641,17 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean done(int[] calls, long[] spent, Budget budget) {
+    private static boolean done(int[] calls, long[] spent, String[] failures, Budget budget) {
         for (int i = 0; i < calls.length; i++) {
-            if (calls[i] < budget.maxCalls() && (calls[i] < budget.minCalls() || spent[i] < budget.minNanos())) {
+            if (failures[i] == null && calls[i] < budget.maxCalls()
+                    && (calls[i] < budget.minCalls() || spent[i] < budget.minNanos())) {
                 return false;
             }
         }
         return true;
     }
 
-    /** The row's sizes, weights, input and reference output as the DJL peer reads them (raw float32). */
-    /** The row's sizes, weights and input as the DJL peer reads them (raw float32). */
+    /** The row's sizes, weights and input as the peers read them (raw float32), written once per row. */
     private static void writePeerRow(Path dir, BenchmarkRow row, StateDict weights, Tensor input) {
         try {
             LstmConfig c = row.config();
@@ -495,45 +675,130 @@ final class BenchCommand implements Callable<Integer> {
         Files.write(file, b.array());
     }
 
-    /** The peer's result on one row: its median, or why it has none. */
-    private record PeerRow(BenchmarkRow row, double medianMs, String diff, String why) {
+    /**
+     * A peer: another library's LSTM, in its own JVM (two LibTorch versions must never share a process),
+     * built as its own Maven project under {@code peers/KEY}. The class path and main class can be set
+     * with the system properties {@code lstm4j.peers.KEY.classpath} and {@code lstm4j.peers.KEY.main}
+     * (the launcher and the tests do).
+     */
+    record PeerSpec(String label, String key, String version, String mainClass, List<String> jvmFlags) {
+        String classpath() {
+            return System.getProperty("lstm4j.peers." + key + ".classpath", "peers/" + key + "/target/classes"
+                    + java.io.File.pathSeparator + "peers/" + key + "/target/lib/*");
+        }
+
+        String main() {
+            return System.getProperty("lstm4j.peers." + key + ".main", mainClass);
+        }
+    }
+
+    /** The peers of {@code --peers}, in the order of their lines. */
+    static final List<PeerSpec> PEERS = List.of(
+            // DJL downloads nothing: its PyTorch native jar is on the class path.
+            new PeerSpec("DJL", "djl", "DJL 0.35.1 (ai.djl.pytorch, PyTorch 2.7.1 CPU)", "dev.lstm4j.peers.DjlPeer",
+                    List.of("-Dai.djl.offline=true")),
+            // The peer sets intra-op threads = cores and session.force_spinning_stop=1 itself.
+            new PeerSpec("ORT", "ort", "ONNX Runtime 1.29.0 (CPU LSTM operator, intra-op threads = cores, "
+                    + "session.force_spinning_stop=1)", "dev.lstm4j.peers.OrtPeer", List.of()));
+
+    /** A peer's result on one row: its median, or why it has none. */
+    private record PeerRow(PeerSpec peer, BenchmarkRow row, double medianMs, String diff, String why) {
     }
 
     /**
-     * The DJL peer, in its own JVM (two LibTorch versions must never share a process), driven one
-     * command per line (see {@code peers/djl}'s {@code DjlPeer}) and timed as one more runner in the
-     * interleaved rounds: its blocks run in its process, between lstm4j's blocks, after the same pauses.
+     * One peer's process, driven one command per line (see {@code DjlPeer} and {@code OrtPeer}: the same
+     * protocol) and timed as one more runner in the interleaved rounds: its blocks run in its process,
+     * between lstm4j's blocks, after the same pauses. A peer that fails (cannot start, exits) is marked
+     * failed and answers every later row with that reason; the other peers and the backends go on.
      */
     private static final class PeerProcess implements Runner, AutoCloseable {
         private static final String REPLY = "@lstm4j-peer ";
+        final PeerSpec spec;
         private final Process process;
+        private final Path log;
         private final BufferedWriter in;
         private final java.io.BufferedReader replies;
+        private String failure;
 
-        private PeerProcess(Process process) {
+        private PeerProcess(PeerSpec spec, Process process, Path log, String failure) {
+            this.spec = spec;
             this.process = process;
-            this.in = new BufferedWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8));
-            this.replies = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8));
+            this.log = log;
+            this.failure = failure;
+            this.in = process == null ? null : new BufferedWriter(new java.io.OutputStreamWriter(
+                    process.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            this.replies = process == null ? null : new java.io.BufferedReader(new java.io.InputStreamReader(
+                    process.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
         }
 
-        static PeerProcess start(Path dir) throws IOException {
-            String cp = System.getProperty("lstm4j.peers.djl.classpath",
-                    "peers/djl/target/classes" + java.io.File.pathSeparator + "peers/djl/target/lib/*");
+        /** Starts the peer on the row files in {@code dir}; one that cannot start is returned failed. */
+        static PeerProcess start(PeerSpec spec, Path dir) {
+            String cp = spec.classpath();
+            Path log = dir.resolve(spec.key() + "-peer.log");
             if (!Files.isDirectory(Path.of(cp.split(java.io.File.pathSeparator)[0]))) {
-                throw new IOException("the peer is not built (./lstm4j bench --peers builds peers/djl with Maven)");
+                return new PeerProcess(spec, null, log, "not available: the peer is not built (./lstm4j bench "
+                        + "--peers builds peers/" + spec.key() + " with Maven)");
             }
-            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dai.djl.offline=true", "-cp", cp,
-                    System.getProperty("lstm4j.peers.djl.main", "dev.lstm4j.peers.DjlPeer"), dir.toString());
-            // Its replies come on its stdout; what DJL and LibTorch log goes to a file beside the row files.
-            return new PeerProcess(new ProcessBuilder(cmd)
-                    .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("djl-peer.log").toFile())).start());
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(spec.jvmFlags());
+            cmd.addAll(List.of("-cp", cp, spec.main(), dir.toString()));
+            try {
+                // Its replies come on its stdout; what the library logs goes to its own file beside the row files.
+                return new PeerProcess(spec, new ProcessBuilder(cmd)
+                        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start(), log, null);
+            } catch (IOException e) {
+                return new PeerProcess(spec, null, log, "error: cannot start the peer: " + e.getMessage());
+            }
+        }
+
+        /** Loads a row and runs its first forward: {@code ns T}, or why not (the peer's reply or failure). */
+        String load(String row) {
+            if (failure != null) {
+                return failure;
+            }
+            try {
+                String reply = request("load " + row);
+                return reply.equals("ready") ? request("call") : reply;
+            } catch (RuntimeException e) {
+                return fail(e.getMessage());
+            }
+        }
+
+        /** The peer's largest difference to the reference written for the row, or its error. */
+        String diff() {
+            try {
+                String reply = request("diff");
+                return reply.startsWith("diff ") ? reply.substring(5) : reply;
+            } catch (RuntimeException e) {
+                return fail(e.getMessage());
+            }
+        }
+
+        /**
+         * Marks the peer failed with this reason (and the last lines of its log, which goes with the
+         * peers' folder at the end) and stops its process; returns the reason as later rows show it.
+         */
+        String fail(String why) {
+            if (failure == null) {
+                String tail = "";
+                try {
+                    List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+                    tail = String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size())).strip();
+                } catch (IOException | UncheckedIOException e) {
+                    // no log to quote
+                }
+                failure = "error: " + why + (tail.isEmpty() ? "" : " (its log: " + tail + ")");
+                close();
+            }
+            return failure;
         }
 
         /** Sends one command and returns the peer's one-line reply. */
         String request(String command) {
+            if (failure != null) {
+                throw new IllegalStateException(failure);
+            }
             try {
                 in.write(command);
                 in.newLine();
@@ -544,13 +809,19 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     // a library's own output on stdout: not a reply
                 }
-                throw new IllegalStateException("the DJL peer exited (code " + process.waitFor() + ")");
+                throw new IllegalStateException("the " + spec.label() + " peer exited (code " + process.waitFor()
+                        + ")");
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new IllegalStateException("the " + spec.label() + " peer: " + e.getMessage(), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the DJL peer", e);
+                throw new IllegalStateException("interrupted while waiting for the " + spec.label() + " peer", e);
             }
+        }
+
+        @Override
+        public boolean dropOnFailure() {
+            return true;
         }
 
         @Override
@@ -563,7 +834,7 @@ final class BenchCommand implements Callable<Integer> {
         public long call() {
             String reply = request("call");
             if (!reply.startsWith("ns ")) {
-                throw new IllegalStateException("DJL peer: " + reply);
+                throw new IllegalStateException(reply);
             }
             return Long.parseLong(reply.substring(3));
         }
@@ -572,7 +843,7 @@ final class BenchCommand implements Callable<Integer> {
         public double[] block(int calls) {
             String reply = request("block " + calls);
             if (!reply.startsWith("ms ")) {
-                throw new IllegalStateException("DJL peer: " + reply);
+                throw new IllegalStateException(reply);
             }
             String[] f = reply.substring(3).split(" ");
             double[] ms = new double[f.length];
@@ -584,14 +855,20 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public void close() {
+            if (process == null || !process.isAlive()) {
+                return;
+            }
             try {
-                request("quit");
-            } catch (RuntimeException e) {
+                in.write("quit");
+                in.newLine();
+                in.flush();
+            } catch (IOException e) {
                 // already gone
             }
             try {
                 if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
                     process.destroyForcibly();
+                    process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
                 }
             } catch (InterruptedException e) {
                 process.destroyForcibly();
@@ -600,40 +877,78 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** The peer's lines of the table and the CSV, after lstm4j's own. */
-    private void printPeers(List<PeerRow> peerRows, String format, double peak, Map<String, Double> libtorchMs,
-            Map<String, Double> nativeMs, BufferedWriter csvOut) {
-        out.printf("%npeer DJL %s (ai.djl.pytorch 0.35.1, PyTorch 2.7.1 CPU), in its own JVM, timed in the same "
-                + "interleaved rounds as the rows above; same weights and input:%n", "0.35.1");
-        for (PeerRow p : peerRows) {
-            String name = p.row().name();
-            if (Double.isNaN(p.medianMs())) {
-                String why = p.why() == null ? "error: no result" : p.why();
-                out.printf("%-28s DJL       %s%n", name, why);
-                if (csvOut != null) {
-                    writeCsv(csvOut, csvLine(name, "DJL", "cpu", "", Double.NaN, peak, "", "", why));
+    /** The peers' lines of the table and the CSV, after lstm4j's own: one block per peer. */
+    private void printPeers(List<PeerRow> peerRows, String format, Peak peak, Map<String, Map<String, Double>> medians,
+            BufferedWriter csvOut, boolean busy) {
+        for (PeerSpec spec : PEERS) {
+            out.printf("%npeer %s: %s, in its own JVM, timed in the same interleaved rounds as the rows above; same "
+                    + "weights and input:%n", spec.label(), spec.version());
+            for (PeerRow p : peerRows) {
+                if (p.peer() != spec) {
+                    continue;
                 }
-                continue;
-            }
-            double ms = p.medianMs();
-            Double lt = libtorchMs.get(name);
-            String ratio = lt == null ? "n/a" : String.format(Locale.ROOT, "%.3f", ms / lt);
-            double gflops = p.row().flops() / (ms * 1e6);
-            out.printf(format, name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms),
-                    String.format(Locale.ROOT, "%.1f", gflops),
-                    Double.isNaN(peak) ? "n/a" : String.format(Locale.ROOT, "%.1f", 100 * gflops / peak), ratio,
-                    p.diff());
-            Double nat = nativeMs.get(name);
-            if (nat != null) {
-                out.printf(Locale.ROOT, "%-28s NATIVE / DJL = %.3f%n", "", nat / ms);
-            }
-            if (csvOut != null) {
-                writeCsv(csvOut, csvLine(name, "DJL", "cpu", String.format(Locale.ROOT, "%.4f", ms), gflops, peak,
-                        ratio, p.diff(), ""));
+                String name = p.row().name();
+                if (Double.isNaN(p.medianMs())) {
+                    out.printf("%-28s %-9s %s%n", name, spec.label(), p.why());
+                    if (csvOut != null) {
+                        writeCsv(csvOut, csvLine(name, spec.label(), "cpu", "", Double.NaN, peak.gflops, "", "", busy,
+                                p.why()));
+                    }
+                    continue;
+                }
+                double ms = p.medianMs();
+                Double lt = medians.get(name).get(Backend.LIBTORCH.name());
+                String ratio = lt == null ? "n/a" : String.format(Locale.ROOT, "%.3f", ms / lt);
+                double gflops = p.row().flops() / (ms * 1e6);
+                out.printf(format, name, spec.label(), "cpu", String.format(Locale.ROOT, "%.4f", ms),
+                        String.format(Locale.ROOT, "%.1f", gflops), peak.percent(gflops), ratio, p.diff());
+                Double nat = medians.get(name).get(Backend.NATIVE.name());
+                if (nat != null) {
+                    out.printf(Locale.ROOT, "%-28s NATIVE / %s = %.3f%n", "", spec.label(), nat / ms);
+                }
+                if (csvOut != null) {
+                    writeCsv(csvOut, csvLine(name, spec.label(), "cpu", String.format(Locale.ROOT, "%.4f", ms), gflops,
+                            peak.gflops, ratio, p.diff(), busy, ""));
+                }
             }
         }
     }
 
+    /** Per row: NATIVE's and JAVA's time over the fastest of LIBTORCH and the peers that ran it. */
+    private void printFastest(Map<String, Map<String, Double>> medians) {
+        out.printf("%nfastest peer (LIBTORCH, %s) per row; < 1: lstm4j is faster%n",
+                String.join(", ", PEERS.stream().map(PeerSpec::label).toList()));
+        for (Map.Entry<String, Map<String, Double>> row : medians.entrySet()) {
+            String fastest = null;
+            for (String peer : fastestCandidates()) {
+                Double ms = row.getValue().get(peer);
+                if (ms != null && (fastest == null || ms < row.getValue().get(fastest))) {
+                    fastest = peer;
+                }
+            }
+            if (fastest == null) {
+                out.printf("%-28s no peer ran this row%n", row.getKey());
+                continue;
+            }
+            double f = row.getValue().get(fastest);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-28s %-8s %10.4f ms", row.getKey(),
+                    fastest, f));
+            for (Backend b : List.of(Backend.NATIVE, Backend.JAVA)) {
+                Double ms = row.getValue().get(b.name());
+                if (ms != null) {
+                    line.append(String.format(Locale.ROOT, "   %s / fastest peer = %.3f", b, ms / f));
+                }
+            }
+            out.println(line);
+        }
+    }
+
+    private static List<String> fastestCandidates() {
+        List<String> names = new ArrayList<>();
+        names.add(Backend.LIBTORCH.name());
+        PEERS.forEach(p -> names.add(p.label()));
+        return names;
+    }
 
     private static String envOrUnset(String name) {
         String v = System.getenv(name);
@@ -647,10 +962,10 @@ final class BenchCommand implements Callable<Integer> {
 
     /** One CSV record; the note (a peer's error, say) is quoted, as it may hold commas. */
     private static String csvLine(String config, String backend, String device, String ms, double gflops, double peak,
-            String ratio, String diff, String note) {
+            String ratio, String diff, boolean busy, String note) {
         return String.join(",", config, backend, device, ms,
                 Double.isNaN(gflops) ? "" : String.format(Locale.ROOT, "%.1f", gflops),
-                Double.isNaN(peak) ? "" : String.format(Locale.ROOT, "%.1f", peak), ratio, diff,
+                Double.isNaN(peak) ? "" : String.format(Locale.ROOT, "%.1f", peak), ratio, diff, String.valueOf(busy),
                 note.isEmpty() ? "" : "\"" + note.replace("\"", "\"\"") + "\"");
     }
 
