@@ -10,8 +10,13 @@ import dev.lstm4j.LstmStream;
 import dev.lstm4j.LstmStreamPool;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,20 +53,38 @@ public final class StreamsBench {
     private StreamsBench() {
     }
 
-    /** Parsed options. */
-    private static final class Options {
+    /** The options after {@code bench --streams}, parsed by picocli. */
+    @Command(name = "lstm4j bench --streams")
+    static final class Options {
+        @Option(names = "--hidden", split = ",", paramLabel = "H,...", description = "hidden sizes (default 256,1024)")
         List<Integer> hidden = List.of(256, 1024);
+        @Option(names = "--input", description = "input_size (default 64)")
         int input = 64;
+        @Option(names = "--layers", description = "num_layers (default 1)")
         int layers = 1;
+        @Option(names = "--stream-count", description = "live streams (default 512)")
         int streams = 512;
+        @Option(names = "--clients", description = "client threads submitting frames (default 8)")
         int clients = 8;
+        @Option(names = "--backend", paramLabel = "native|java|libtorch", description = "default native")
+        String backendName = "native";
         Backend backend = Backend.NATIVE;
+        @Option(names = "--max-batch", description = "the pool's largest batched step (default 64)")
         int maxBatch = 64;
+        @Option(names = "--max-wait-us", description = "the pool's longest wait for more frames (default 1000)")
+        long maxWaitUs = 1000;
         Duration maxWait = Duration.ofMillis(1);
+        @Option(names = "--seconds", description = "seconds per offered load (default 3)")
         double seconds = 3.0;
         double warmupSeconds = 1.0;
+        @Option(names = "--p99-limit-ms", description = "p99 latency a sustained load must keep (default 10)")
         double p99LimitMs = 10.0;
+        @Option(names = "--quick", description = "short windows")
+        boolean quick;
+        @Option(names = "--csv", paramLabel = "FILE")
         Path csv;
+        @Option(names = "--streams", hidden = true, description = "the mode flag itself, when the whole line is passed")
+        boolean modeFlag;
     }
 
     private static final String USAGE = "usage: lstm4j bench --streams [--hidden 256,1024] [--input 64] [--layers 1] "
@@ -74,6 +97,18 @@ public final class StreamsBench {
      * @return 0 on success, 2 for bad usage (a line on {@code out} says why)
      */
     public static int run(String[] args, PrintStream out) {
+        PrintWriter w = new PrintWriter(out, true);
+        int code = run(args, w);
+        w.flush();
+        return code;
+    }
+
+    /**
+     * Runs the bench, printing to {@code out}; {@code args} are the options after {@code --streams}.
+     *
+     * @return 0 on success, 2 for bad usage (a line on {@code out} says why)
+     */
+    public static int run(String[] args, PrintWriter out) {
         Options o;
         try {
             o = parse(args);
@@ -137,95 +172,38 @@ public final class StreamsBench {
 
     private static Options parse(String[] args) {
         Options o = new Options();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--quick")) {
-                o.seconds = 0.5;
-                o.warmupSeconds = 0.3;
-                continue;
-            }
-            if (a.equals("--streams")) {
-                continue; // the mode flag itself, when the whole command line is passed
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("option " + a + " needs a value");
-            }
-            String v = args[++i];
-            switch (a) {
-                case "--hidden":
-                    List<Integer> hs = new ArrayList<>();
-                    for (String s : v.split(",")) {
-                        hs.add(positive(a, s.trim()));
-                    }
-                    o.hidden = hs;
-                    break;
-                case "--input":
-                    o.input = positive(a, v);
-                    break;
-                case "--layers":
-                    o.layers = positive(a, v);
-                    break;
-                case "--stream-count":
-                    o.streams = positive(a, v);
-                    break;
-                case "--clients":
-                    o.clients = positive(a, v);
-                    break;
-                case "--backend":
-                    o.backend = Backend.parse(v);
-                    break;
-                case "--max-batch":
-                    o.maxBatch = positive(a, v);
-                    break;
-                case "--max-wait-us":
-                    o.maxWait = Duration.ofNanos(1000L * nonNegative(a, v));
-                    break;
-                case "--seconds":
-                    o.seconds = positiveDouble(a, v);
-                    break;
-                case "--p99-limit-ms":
-                    o.p99LimitMs = positiveDouble(a, v);
-                    break;
-                case "--csv":
-                    o.csv = Path.of(v);
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown option " + a);
-            }
+        try {
+            new CommandLine(o).parseArgs(args);
+        } catch (ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        for (int h : o.hidden) {
+            positive("--hidden", h);
+        }
+        positive("--input", o.input);
+        positive("--layers", o.layers);
+        positive("--stream-count", o.streams);
+        positive("--clients", o.clients);
+        positive("--max-batch", o.maxBatch);
+        if (o.maxWaitUs < 0) {
+            throw new IllegalArgumentException("--max-wait-us: expected a number >= 0, got " + o.maxWaitUs);
+        }
+        if (!(o.seconds > 0) || !(o.p99LimitMs > 0)) {
+            throw new IllegalArgumentException("--seconds and --p99-limit-ms must be positive");
+        }
+        o.backend = Backend.parse(o.backendName);
+        o.maxWait = Duration.ofNanos(1000L * o.maxWaitUs);
+        if (o.quick) {
+            o.seconds = 0.5;
+            o.warmupSeconds = 0.3;
         }
         o.clients = Math.min(o.clients, o.streams);
         return o;
     }
 
-    private static int positive(String name, String v) {
-        int n = nonNegative(name, v);
-        if (n == 0) {
-            throw new IllegalArgumentException(name + ": expected a positive number, got " + v);
-        }
-        return n;
-    }
-
-    private static int nonNegative(String name, String v) {
-        try {
-            int n = Integer.parseInt(v);
-            if (n < 0) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + ": expected a number >= 0, got '" + v + "'");
-        }
-    }
-
-    private static double positiveDouble(String name, String v) {
-        try {
-            double d = Double.parseDouble(v);
-            if (!(d > 0)) {
-                throw new NumberFormatException();
-            }
-            return d;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + ": expected a positive number, got '" + v + "'");
+    private static void positive(String name, int n) {
+        if (n <= 0) {
+            throw new IllegalArgumentException(name + ": expected a positive number, got " + n);
         }
     }
 
@@ -263,7 +241,7 @@ public final class StreamsBench {
         double p99Ms;
     }
 
-    private static Result measureMode(Lstm lstm, String mode, Options o, PrintStream out) {
+    private static Result measureMode(Lstm lstm, String mode, Options o, PrintWriter out) {
         Result r = new Result();
         boolean pool = mode.equals("pool");
         warmUp(lstm, pool, o);

@@ -10,6 +10,7 @@ import dev.lstm4j.Tensor;
 import dev.lstm4j.tools.bench.BenchPlot;
 import dev.lstm4j.tools.bench.BenchmarkRow;
 import dev.lstm4j.tools.bench.BusyCore;
+import dev.lstm4j.tools.bench.StreamsBench;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
 
 /**
  * {@code lstm4j bench [--quick] [--rows NAME,...] [--backends B,...] [--device D] [--peers] [--busy-core]
@@ -112,6 +114,16 @@ final class BenchCommand implements Callable<Integer> {
                     + "max_abs_diff_vs_libtorch,busy_core,note")
     Path csv;
 
+    @Option(names = "--streams", description = "instead of the grid: the stream pool against per-stream stepping "
+            + "(N live streams, frames at a given rate from many client threads; its own options: --hidden, --input, "
+            + "--layers, --stream-count, --clients, --backend, --max-batch, --max-wait-us, --seconds, --p99-limit-ms; "
+            + "--quick and --csv apply)")
+    boolean streams;
+
+    /** The stream bench's own options, passed on to it (refused without --streams). */
+    @Unmatched
+    List<String> streamsOptions = new ArrayList<>();
+
     private PrintWriter out;
     private PrintWriter err;
 
@@ -132,6 +144,23 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         out = spec.commandLine().getOut();
         err = spec.commandLine().getErr();
+        if (streams) {
+            List<String> args = new ArrayList<>(streamsOptions);
+            if (quick) {
+                args.add("--quick");
+            }
+            if (csv != null) {
+                args.add("--csv");
+                args.add(csv.toString());
+            }
+            int code = StreamsBench.run(args.toArray(new String[0]), out);
+            out.flush();
+            return code;
+        }
+        if (!streamsOptions.isEmpty()) {
+            throw new Main.UsageException("unknown option(s) " + String.join(" ", streamsOptions)
+                    + " (the stream bench's options need --streams)");
+        }
         Budget budget = quick ? QUICK : FULL;
         List<BenchmarkRow> rows = rowNames == null ? BenchmarkRow.all() : parseRows(rowNames);
         Set<Backend> backends = backendNames == null ? EnumSet.allOf(Backend.class) : parseBackends(backendNames);
