@@ -55,6 +55,20 @@ public enum Backend {
         return Engines.available(this).fmaPeakGflops(threads);
     }
 
+    /**
+     * Whether this backend can run here: its classes are on the class path and its native code, if any,
+     * loads (which this call does, once per process). Never throws; {@link #unavailableReason()} says why not.
+     */
+    public boolean isAvailable() {
+        return Engines.unavailableReason(this) == null;
+    }
+
+    /** Why {@link #isAvailable()} is false (the load failure, with its cause), or empty when it is true. */
+    public String unavailableReason() {
+        String reason = Engines.unavailableReason(this);
+        return reason == null ? "" : reason;
+    }
+
     /** Why {@link #cudaDeviceCount()} is 0 (empty when it is not). */
     public String cudaUnavailableReason() {
         return cudaDeviceCount() > 0 ? "" : Engines.available(this).cudaUnavailableReason();

@@ -37,16 +37,27 @@ public final class Lstm implements AutoCloseable {
         this.lifecycle = new Lifecycle("Lstm", engine);
     }
 
-    /** An LSTM on the {@link Backend#NATIVE} backend, on the CPU. */
+    /**
+     * An LSTM on the CPU, on the {@link Backend#NATIVE} backend where its native library loads and on
+     * {@link Backend#JAVA} where it does not (another OS or CPU, no JNI, the natives left out of the class
+     * path, a broken install): {@link #backend()} tells which, and the first fallback for each reason is
+     * logged once through {@link System.Logger} ({@code dev.lstm4j}, level INFO) with the reason. Name a
+     * backend with {@link #create(LstmConfig, StateDict, Backend, Device)} to never fall back.
+     *
+     * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed)
+     */
     public static Lstm create(LstmConfig config, StateDict weights) {
-        return create(config, weights, Backend.NATIVE, Device.cpu());
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        return create(config, weights, Engines.defaultBackend(), Device.cpu());
     }
 
     /**
      * An LSTM on the given backend and device.
      *
      * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed)
-     * @throws IllegalStateException    if the backend cannot run here (the message says why)
+     * @throws IllegalStateException    if the backend cannot run here (the message says why); an explicit
+     *                                  backend is never replaced by another
      */
     public static Lstm create(LstmConfig config, StateDict weights, Backend backend, Device device) {
         Objects.requireNonNull(config, "config");

@@ -23,16 +23,25 @@ public final class LstmCell implements AutoCloseable {
         this.lifecycle = new Lifecycle("LstmCell", engine);
     }
 
-    /** A cell on the {@link Backend#NATIVE} backend, on the CPU. */
+    /**
+     * A cell on the CPU, on {@link Backend#NATIVE} where its native library loads and on {@link Backend#JAVA}
+     * where it does not, as {@link Lstm#create(LstmConfig, StateDict)} chooses: {@link #backend()} tells
+     * which, one log line per process and reason says why.
+     *
+     * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed)
+     */
     public static LstmCell create(LstmCellConfig config, StateDict weights) {
-        return create(config, weights, Backend.NATIVE, Device.cpu());
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        return create(config, weights, Engines.defaultBackend(), Device.cpu());
     }
 
     /**
      * A cell on the given backend and device.
      *
      * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed)
-     * @throws IllegalStateException    if the backend cannot run here
+     * @throws IllegalStateException    if the backend cannot run here (the message says why); an explicit
+     *                                  backend is never replaced by another
      */
     public static LstmCell create(LstmCellConfig config, StateDict weights, Backend backend, Device device) {
         Objects.requireNonNull(config, "config");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lstm4j.tools.golden.GoldenCase;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +44,15 @@ class PureJavaClassPathTest {
             LstmOutput out = lstm.forward(c.tensor("input"), c.tensor("h0"), c.tensor("c0"));
             assertTrue(out.output().maxAbsDiff(c.tensor("output")) <= c.tolerance());
         }
+    }
+
+    /**
+     * Without a backend, models fall back to JAVA and say why once (JavaCPP is missing); run in a child JVM
+     * with this class path, so the once-per-process log line is this test's alone.
+     */
+    @Test
+    void createWithoutBackendFallsBackToJava() throws Exception {
+        DefaultBackendTest.assertFallback(DefaultBackendTest.probe(List.of()), "org/bytedeco/javacpp/");
     }
 
     @Test

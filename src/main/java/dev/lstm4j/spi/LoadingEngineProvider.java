@@ -18,7 +18,13 @@ public abstract class LoadingEngineProvider implements EngineProvider {
         try {
             loader.run();
         } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ...: reported, never swallowed
-            reason = "cannot load " + what + ": " + e;
+            StringBuilder why = new StringBuilder("cannot load ").append(what).append(": ").append(e);
+            // An ExceptionInInitializerError, say, says nothing without its cause.
+            int depth = 0;
+            for (Throwable c = e.getCause(); c != null && depth < 4; c = c.getCause(), depth++) {
+                why.append(", caused by ").append(c);
+            }
+            reason = why.toString();
         }
         this.unavailableReason = reason;
     }
