@@ -182,6 +182,15 @@ void* data_of(AtenTensorHandle t) {
 }
 }  // namespace
 
+namespace {
+// A second handle on a caller's tensor, released with ours (the caller keeps its own).
+Tensor alias(AtenTensorHandle t) {
+  AtenTensorHandle handle = nullptr;
+  check(aoti_torch_new_tensor_handle(t, &handle), "aoti_torch_new_tensor_handle");
+  return Tensor(handle);
+}
+}  // namespace
+
 void Lstm::forward_tensors(AtenTensorHandle input, bool batch_first, AtenTensorHandle h0,
                            AtenTensorHandle c0, AtenTensorHandle* output, AtenTensorHandle* h_n,
                            AtenTensorHandle* c_n) {
@@ -226,23 +235,26 @@ void Lstm::forward_tensors(AtenTensorHandle input, bool batch_first, AtenTensorH
     }
   } else {
     // On the device: a time-major copy of a batch_first input, the states copied (the scan
-    // advances them in place), the output written back in the caller's layout.
+    // advances them in place) or zeroed there, the output written back in the caller's layout.
+    const device::Ops& ops = device::ops_for(cf.device);
     Tensor x = Tensor::empty({T_, B, I}, cf.dtype, cf.device);
-    x.copy_from(batch_first ? Tensor::from_blob(data_of(input), {T_, B, I}, {I, T_ * I, 1},
-                                                cf.dtype, cf.device)
-                            : Tensor::from_blob(data_of(input), {T_, B, I}, cf.dtype, cf.device));
-    if (h0 != nullptr) {
-      hn.copy_from(Tensor::from_blob(data_of(h0), {states, B, Pn}, cf.dtype, cf.device));
-      cn.copy_from(Tensor::from_blob(data_of(c0), {states, B, H}, cf.dtype, cf.device));
-    } else {
-      upload_states<float>(hn, nullptr, states, B, Pn);
-      upload_states<float>(cn, nullptr, states, B, H);
-    }
-    Tensor y = scan_device(m, StepLayout::padded(T_, B, false), x, hn, cn);
+    const Tensor x_in = alias(input);
     if (batch_first) {
-      Tensor::from_blob(out.data_ptr(), {T_, B, D * Pn}, {D * Pn, T_ * D * Pn, 1}, cf.dtype,
-                        cf.device)
-          .copy_from(y.view(0, {T_, B, D * Pn}, {B * D * Pn, D * Pn, 1}, cf.dtype, cf.device));
+      ops.copy(x, x_in.reinterpret(0, {T_, B, I}, {I, T_ * I, 1}));
+    } else {
+      ops.copy(x, x_in);
+    }
+    if (h0 != nullptr) {
+      ops.copy(hn, alias(h0));
+      ops.copy(cn, alias(c0));
+    } else {
+      ops.zero(hn);
+      ops.zero(cn);
+    }
+    Tensor y = scan_device(m, StepLayout::padded(T_, B, false), x, hn, cn, h0 == nullptr);
+    if (batch_first) {
+      ops.copy(out.reinterpret(0, {T_, B, D * Pn}, {D * Pn, T_ * D * Pn, 1}),
+               y.reinterpret(0, {T_, B, D * Pn}, {B * D * Pn, D * Pn, 1}));
     } else {
       out = std::move(y);
     }

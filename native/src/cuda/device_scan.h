@@ -13,12 +13,10 @@ void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T
 
 // The scan itself, on device memory. x is (rows, I) with step t's n[t] rows contiguous at row0[t]
 // (time-major or packed: b_stride 1); h_state (L*D, B, P) and c_state (L*D, B, H) hold (h0, c0)
-// on entry and (h_n, c_n) on return. Returns the output, (rows, D * P), laid out as x.
+// on entry and (h_n, c_n) on return; zero_state says they are zeros (made on the device), which
+// lets the first step skip h0 W_hh^T when W_hh is all finite. Returns the output, (rows, D * P),
+// laid out as x.
 Tensor scan_device(const Lstm::Impl& m, const StepLayout& lay, const Tensor& x, Tensor& h_state,
-                   Tensor& c_state);
-
-// dst (L*D, B, F) on the device <- the host states at src, or zeros when src is null.
-template <typename T>
-void upload_states(Tensor& dst, const T* src, int64_t states, int64_t batch, int64_t features);
+                   Tensor& c_state, bool zero_state);
 
 }  // namespace lstm4j
