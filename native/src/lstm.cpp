@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpu/gemm_f32.h"
+#include "cuda/cudnn_rnn.h"
 #include "cuda/device_ops.h"
 #include "cuda/device_scan.h"
 #include "model.h"
@@ -25,7 +26,12 @@ constexpr Dtype dtype_of() {
 
 // The algorithm a prepared model runs for padded batches (packed ones: see run_packed).
 Algorithm resolve(const Config& c, Algorithm chosen) {
-  if (!c.device.is_cpu() || chosen == Algorithm::kDevice) return Algorithm::kDevice;
+  if (!c.device.is_cpu()) {
+    // cuDNN when asked for and present (a LibTorch without it runs the device scan).
+    return chosen == Algorithm::kCudnn && cudnn_available() ? Algorithm::kCudnn : Algorithm::kDevice;
+  }
+  LSTM4J_CHECK(chosen != Algorithm::kCudnn, "the cudnn algorithm runs on CUDA devices only");
+  if (chosen == Algorithm::kDevice) return Algorithm::kDevice;
   if (c.dtype == Dtype::kFloat64) return Algorithm::kScan;
   if (chosen == Algorithm::kAuto || chosen == Algorithm::kTeam) return Algorithm::kTeam;
   if (chosen == Algorithm::kOneDnn && c.proj_size == 0) return Algorithm::kOneDnn;
@@ -90,7 +96,7 @@ void Lstm::set_parameter(const char* name, const Real* data, int64_t numel) {
 
 void Lstm::set_cpu_algorithm(Algorithm algorithm) {
   const auto a = static_cast<int32_t>(algorithm);
-  LSTM4J_CHECK(a >= 0 && a <= 4, "cpu algorithm must be 0 to 4, got " + std::to_string(a));
+  LSTM4J_CHECK(a >= 0 && a <= 5, "algorithm must be 0 to 5, got " + std::to_string(a));
   std::lock_guard<std::mutex> lock(impl_->prepare_mutex);
   LSTM4J_CHECK(!impl_->prepared, "the cpu algorithm cannot change after the LSTM is prepared");
   impl_->algorithm = algorithm;
@@ -119,6 +125,8 @@ void Lstm::forward(const Real* input, int64_t seq_len, int64_t batch, bool batch
   switch (m.algorithm) {
     case Algorithm::kDevice:
       return forward_device<Real>(m, io, input, h0, c0, output, h_n, c_n);
+    case Algorithm::kCudnn:
+      return forward_cudnn<Real>(m, io, input, h0, c0, output, h_n, c_n);
     case Algorithm::kTeam:
       return forward_team<Real>(m, io, input, h0, c0, output, h_n, c_n);
     case Algorithm::kOneDnn:
@@ -140,7 +148,9 @@ void Lstm::forward_packed(const Real* data, const int64_t* batch_sizes, int64_t 
   check_call<Real>(m.config, data, output);
   const StepLayout io = StepLayout::of_packed(batch_sizes, steps);
   // Only the team scan and the device scan step a shrinking batch.
-  if (m.algorithm == Algorithm::kDevice) {
+  if (m.algorithm == Algorithm::kCudnn) {
+    forward_cudnn<Real>(m, io, data, h0, c0, output, h_n, c_n);
+  } else if (m.algorithm == Algorithm::kDevice) {
     forward_device<Real>(m, io, data, h0, c0, output, h_n, c_n);
   } else {
     forward_team<Real>(m, io, data, h0, c0, output, h_n, c_n);

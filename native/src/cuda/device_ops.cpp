@@ -53,6 +53,7 @@ using CudaGetDeviceCount = int (*)(int*);  // cudaError_t cudaGetDeviceCount(int
 struct Cuda {
   Ops ops{};
   CudaFusedLstmCell fused_cell = nullptr;
+  CudnnRnn cudnn_rnn = nullptr;  // optional: a LibTorch without cuDNN runs the device scan
   int device_count = 0;
   std::string error;  // why CUDA is not usable; empty when it is
 };
@@ -163,6 +164,7 @@ Cuda load_cuda() {
   c.ops.mm_out_fn = reinterpret_cast<decltype(c.ops.mm_out_fn)>(sym("aoti_torch_cuda_mm_out"));
   c.fused_cell = reinterpret_cast<CudaFusedLstmCell>(sym("aoti_torch_cuda__thnn_fused_lstm_cell"));
   c.ops.cell_fn = cuda_cell;
+  c.cudnn_rnn = reinterpret_cast<CudnnRnn>(dlsym(lib, "aoti_torch_cuda__cudnn_rnn"));
   c.ops.cell_needs_hidden_gates = true;
   if (!c.error.empty()) return c;
   // libcudart is a dependency of libtorch_cuda: found through its handle (opened RTLD_LOCAL).
@@ -198,6 +200,11 @@ const Ops& ops_for(Device device) {
                device.str() + " does not exist: " + std::to_string(c.device_count) +
                    " CUDA device(s) visible");
   return c.ops;
+}
+
+CudnnRnn cudnn_rnn_fn() {
+  const Cuda& c = cuda();
+  return c.error.empty() ? c.cudnn_rnn : nullptr;
 }
 
 int cuda_device_count() { return cuda().device_count; }

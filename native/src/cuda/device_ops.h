@@ -50,6 +50,19 @@ struct Ops {
 // the device index does not exist.
 const Ops& ops_for(Device device);
 
+// c_shim_cuda.h (checked against pytorch/pytorch torch/csrc/inductor/aoti_torch/generated/
+// c_shim_cuda.h): aten::_cudnn_rnn. Optional tensors are pointers to handles (null for None);
+// batch_sizes empty (len 0) for a padded batch. Returns output, hy, cy, reserve, weight_buf.
+using CudnnRnn = AOTITorchError (*)(
+    AtenTensorHandle input, const AtenTensorHandle* weight, int64_t weight_len_,
+    int64_t weight_stride0, AtenTensorHandle* weight_buf, AtenTensorHandle hx, AtenTensorHandle* cx,
+    int64_t mode, int64_t hidden_size, int64_t proj_size, int64_t num_layers, int32_t batch_first,
+    double dropout, int32_t train, int32_t bidirectional, const int64_t* batch_sizes,
+    int64_t batch_sizes_len_, AtenTensorHandle* dropout_state, AtenTensorHandle* ret0,
+    AtenTensorHandle* ret1, AtenTensorHandle* ret2, AtenTensorHandle* ret3, AtenTensorHandle* ret4);
+// aoti_torch_cuda__cudnn_rnn when CUDA is usable and LibTorch has it; null otherwise.
+CudnnRnn cudnn_rnn_fn();
+
 // Number of CUDA devices LibTorch can use here; 0 when CUDA cannot be loaded.
 int cuda_device_count();
 

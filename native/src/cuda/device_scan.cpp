@@ -130,67 +130,6 @@ Tensor scan_device(const Lstm::Impl& m, const StepLayout& lay, const Tensor& x, 
   return std::move(*y);
 }
 
-namespace {
-
-// Host <-> device transfers of one call. On CUDA through page-locked staging (an asynchronous
-// upload from pageable memory is synchronous, and a download into it is staged by the driver
-// anyway); on the CPU a plain copy.
-template <typename T>
-class Transfers {
- public:
-  Transfers(const device::Ops& ops, Device device) : ops_(ops), device_(device) {}
-
-  // dst (on the device) <- count elements at src, seen with dst's sizes.
-  void upload(const Tensor& dst, const T* src, const std::vector<int64_t>& sizes) {
-    if (device_.is_cpu()) {
-      ops_.copy(dst, Tensor::from_blob(const_cast<T*>(src), sizes, dtype_of<T>(), Device{}));
-      return;
-    }
-    Tensor staged = pinned(sizes);
-    std::memcpy(staged.data_ptr(), src, bytes(sizes));
-    ops_.copy(dst, staged, true);
-    keep_.push_back(std::move(staged));  // until the call's downloads have synchronised
-  }
-
-  // count elements at dst <- src (on the device), seen with src's sizes.
-  void download(T* dst, const Tensor& src, const std::vector<int64_t>& sizes) {
-    if (device_.is_cpu()) {
-      ops_.copy(Tensor::from_blob(dst, sizes, dtype_of<T>(), Device{}), src);
-      return;
-    }
-    Tensor staged = pinned(sizes);
-    ops_.copy(staged, src);  // synchronous: the data are there when it returns
-    std::memcpy(dst, staged.data_ptr(), bytes(sizes));
-  }
-
- private:
-  static size_t bytes(const std::vector<int64_t>& sizes) {
-    size_t n = sizeof(T);
-    for (int64_t s : sizes) n *= static_cast<size_t>(s);
-    return n;
-  }
-  Tensor pinned(const std::vector<int64_t>& sizes) const {
-    std::vector<int64_t> strides(sizes.size());
-    int64_t stride = 1;
-    for (size_t i = sizes.size(); i-- > 0;) {
-      strides[i] = stride;
-      stride *= sizes[i];
-    }
-    AtenTensorHandle handle = nullptr;
-    check(aoti_torch_empty_strided_pinned(static_cast<int64_t>(sizes.size()), sizes.data(),
-                                          strides.data(), torch_dtype(dtype_of<T>()),
-                                          torch_device_type(DeviceType::kCpu), 0, &handle),
-          "aoti_torch_empty_strided_pinned");
-    return Tensor(handle);
-  }
-
-  const device::Ops& ops_;
-  Device device_;
-  std::vector<Tensor> keep_;
-};
-
-}  // namespace
-
 template <typename T>
 void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T* h0, const T* c0,
                     T* output, T* h_n, T* c_n) {
@@ -203,7 +142,7 @@ void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T
   const int64_t T_ = io.steps, B = io.batch, rows = io.rows;
   // Host data are copied as they are (contiguous); a batch-first layout is changed on the device.
   const bool bf = !io.packed && io.b_stride != 1;
-  Transfers<T> transfers(ops, device);
+  DeviceTransfers<T> transfers(ops, device);
   const StepLayout lay = io.packed ? io : StepLayout::padded(T_, B, false);
   Tensor x = Tensor::empty({rows, I}, dtype, device);
   if (bf) {

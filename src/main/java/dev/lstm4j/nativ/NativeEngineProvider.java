@@ -99,7 +99,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         }
         try {
             NativeLstm lstm = state.model;
-            lstm.setCpuAlgorithm(cpuAlgorithm());
+            lstm.setCpuAlgorithm(algorithm(config.precision(), device));
             setParameters(weights, config.dtype(), (name, p, n) -> NativeCalls.set_parameter(lstm, name, p, n));
             lstm.prepare();
         } catch (RuntimeException e) {
@@ -132,6 +132,19 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
     }
 
     /**
+     * cuDNN for the precisions whose numerics are PyTorch's own on a GPU ({@code pytorch}, bfloat16,
+     * float16) unless {@code lstm4j.native.cpuAlgorithm=device} asks for the device scan (to compare
+     * them); otherwise {@link #cpuAlgorithm()}.
+     */
+    static NativeCodes.Algorithm algorithm(Precision precision, Device device) {
+        NativeCodes.Algorithm chosen = cpuAlgorithm();
+        if (!device.isCpu() && precision != Precision.FULL && chosen != NativeCodes.Algorithm.DEVICE) {
+            return NativeCodes.Algorithm.CUDNN;
+        }
+        return chosen;
+    }
+
+    /**
      * The CPU algorithm, from the system property {@code lstm4j.native.cpuAlgorithm}: {@code auto}
      * (default: {@code team} for float32, {@code scan} for float64), {@code team} (our GEMM and gate
      * kernels, each step split over the engine's own threads; float32), {@code scan} (LibTorch's GEMMs
@@ -142,7 +155,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
     static NativeCodes.Algorithm cpuAlgorithm() {
         String v = System.getProperty("lstm4j.native.cpuAlgorithm", "auto");
         for (NativeCodes.Algorithm a : NativeCodes.Algorithm.values()) {
-            if (a.name().equalsIgnoreCase(v)) {
+            if (a != NativeCodes.Algorithm.CUDNN && a.name().equalsIgnoreCase(v)) {
                 return a;
             }
         }
