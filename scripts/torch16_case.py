@@ -6,7 +6,7 @@ of the module converted with .to(dtype) (weights, input and states rounded to th
 lstm4j's 16-bit models do), so that `lstm4j verify --precision P --torch16 OUT` compares lstm4j's
 16-bit result with PyTorch's. Prints each case's error against the float64 truth. Needs only
 torch (the safetensors files are read and written by hand: the format is a JSON header and raw data).
-  usage: torch16_case.py --out DIR CASE.safetensors...
+  usage: torch16_case.py --out DIR [--device cuda:0] CASE.safetensors...
 """
 import argparse
 import json
@@ -75,10 +75,11 @@ def run(meta, t, dtype, device):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
+    p.add_argument("--device", default="cuda:0", help="where torch runs (cpu only to try this script)")
     p.add_argument("cases", nargs="+")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    device = "cuda:0"
+    device = a.device
     for path in a.cases:
         meta, t = read(path)
         if meta.get("kind") != "lstm" or meta.get("dtype") != "float32":

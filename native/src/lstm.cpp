@@ -4,6 +4,7 @@
 // the device scan (cuda/).
 #include "lstm4j/lstm.h"
 
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -322,12 +323,86 @@ void LstmCell::forward(const Real* input, int64_t batch, Like<const Real*> h0,
   lstm_.forward(input, 1, batch, false, h0, c0, h1, nullptr, c1);
 }
 
+// (h, c) of a stream, on the model's device. The tensors own their memory (LibTorch frees it), so a
+// state outlives its model safely.
+class Lstm::DeviceState {
+ public:
+  Tensor h, c;
+  int64_t batch = 0;
+  bool zero = true;  // still the zero state it was made as (lets the first step skip W_hh h0)
+};
+
+bool Lstm::streams_on_device() {
+  prepare();
+  return impl_->algorithm == Algorithm::kDevice && impl_->config.num_directions == 1;
+}
+
+Lstm::DeviceState* Lstm::new_device_state(int64_t batch) {
+  LSTM4J_CHECK(streams_on_device(),
+               "a device state needs a unidirectional LSTM that runs the device scan");
+  LSTM4J_CHECK(batch > 0, "batch must be positive, got " + std::to_string(batch));
+  const Config& cf = impl_->config;
+  const device::Ops& ops = device::ops_for(cf.device);
+  auto state = std::make_unique<DeviceState>();
+  state->batch = batch;
+  state->h = Tensor::empty({cf.num_layers, batch, cf.P()}, cf.dtype, cf.device);
+  state->c = Tensor::empty({cf.num_layers, batch, cf.hidden_size}, cf.dtype, cf.device);
+  ops.zero(state->h);
+  ops.zero(state->c);
+  return state.release();
+}
+
+void Lstm::delete_device_state(DeviceState* state) { delete state; }
+
+template <typename Real>
+void Lstm::set_device_state(DeviceState* state, const Real* h, const Real* c) {
+  LSTM4J_CHECK(state != nullptr && h != nullptr && c != nullptr, "state, h and c must not be null");
+  const Config& cf = impl_->config;
+  check_call<Real>(cf, h, c);
+  const device::Ops& ops = device::ops_for(cf.device);
+  DeviceTransfers<Real> transfers(ops, cf.device);
+  transfers.upload(state->h, h, {cf.num_layers, state->batch, cf.P()});
+  transfers.upload(state->c, c, {cf.num_layers, state->batch, cf.hidden_size});
+  state->zero = false;
+}
+
+template <typename Real>
+void Lstm::get_device_state(DeviceState* state, Real* h, Real* c) {
+  LSTM4J_CHECK(state != nullptr && h != nullptr && c != nullptr, "state, h and c must not be null");
+  const Config& cf = impl_->config;
+  check_call<Real>(cf, h, c);
+  const device::Ops& ops = device::ops_for(cf.device);
+  DeviceTransfers<Real> transfers(ops, cf.device);
+  transfers.download(h, state->h, {cf.num_layers, state->batch, cf.P()});
+  transfers.download(c, state->c, {cf.num_layers, state->batch, cf.hidden_size});
+}
+
+template <typename Real>
+void Lstm::forward_stream(const Real* chunk, int64_t seq_len, int64_t batch, bool batch_first,
+                          DeviceState* state, Real* output) {
+  LSTM4J_CHECK(state != nullptr, "state must not be null");
+  LSTM4J_CHECK(streams_on_device(),
+               "a device state needs a unidirectional LSTM that runs the device scan");
+  Impl& m = *impl_;
+  check_call<Real>(m.config, chunk, output);
+  LSTM4J_CHECK(seq_len > 0, "seq_len must be positive, got " + std::to_string(seq_len));
+  LSTM4J_CHECK(batch == state->batch, "chunk: expected batch " + std::to_string(state->batch) +
+                                          " (the state's), got " + std::to_string(batch));
+  forward_device_states<Real>(m, StepLayout::padded(seq_len, batch, batch_first), chunk, output,
+                              state->h, state->c, state->zero);
+  state->zero = false;
+}
+
 #define LSTM4J_INSTANTIATE_REAL(Real)                                                          \
   template void Lstm::set_parameter<Real>(const char*, const Real*, int64_t);                  \
   template void Lstm::forward<Real>(const Real*, int64_t, int64_t, bool, const Real*,          \
                                     const Real*, Real*, Real*, Real*);                         \
   template void Lstm::forward_packed<Real>(const Real*, const int64_t*, int64_t, const Real*, \
                                            const Real*, Real*, Real*, Real*);                  \
+  template void Lstm::set_device_state<Real>(DeviceState*, const Real*, const Real*);          \
+  template void Lstm::get_device_state<Real>(DeviceState*, Real*, Real*);                      \
+  template void Lstm::forward_stream<Real>(const Real*, int64_t, int64_t, bool, DeviceState*,   \
+                                           Real*);                                              \
   template void LstmCell::set_parameter<Real>(const char*, const Real*, int64_t);              \
   template void LstmCell::forward<Real>(const Real*, int64_t, const Real*, const Real*, Real*, \
                                         Real*);

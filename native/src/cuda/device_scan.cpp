@@ -131,14 +131,13 @@ Tensor scan_device(const Lstm::Impl& m, const StepLayout& lay, const Tensor& x, 
 }
 
 template <typename T>
-void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T* h0, const T* c0,
-                    T* output, T* h_n, T* c_n) {
+void forward_device_states(Lstm::Impl& m, const StepLayout& io, const T* input, T* output,
+                           Tensor& h_state, Tensor& c_state, bool zero_state) {
   const Config& cf = m.config;
   const Device device = cf.device;
   const Dtype dtype = cf.dtype;
   const device::Ops& ops = device::ops_for(device);
-  const int64_t H = cf.hidden_size, Pn = cf.P(), I = cf.input_size;
-  const int64_t y_cols = cf.num_directions * Pn, states = cf.num_layers * cf.num_directions;
+  const int64_t I = cf.input_size, y_cols = cf.num_directions * cf.P();
   const int64_t T_ = io.steps, B = io.batch, rows = io.rows;
   // Host data are copied as they are (contiguous); a batch-first layout is changed on the device.
   const bool bf = !io.packed && io.b_stride != 1;
@@ -152,6 +151,26 @@ void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T
   } else {
     transfers.upload(x, input, {rows, I});
   }
+  Tensor y = scan_device(m, lay, x, h_state, c_state, zero_state);
+  if (bf) {
+    Tensor y_bf = Tensor::empty({B, T_, y_cols}, dtype, device);
+    ops.copy(y_bf, y.reinterpret(0, {B, T_, y_cols}, {y_cols, B * y_cols, 1}));
+    transfers.download(output, y_bf, {B, T_, y_cols});
+  } else {
+    transfers.download(output, y, {rows, y_cols});
+  }
+}
+
+template <typename T>
+void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T* h0, const T* c0,
+                    T* output, T* h_n, T* c_n) {
+  const Config& cf = m.config;
+  const Device device = cf.device;
+  const Dtype dtype = cf.dtype;
+  const device::Ops& ops = device::ops_for(device);
+  const int64_t H = cf.hidden_size, Pn = cf.P();
+  const int64_t states = cf.num_layers * cf.num_directions, B = io.batch;
+  DeviceTransfers<T> transfers(ops, device);
   Tensor h_state = Tensor::empty({states, B, Pn}, dtype, device);
   Tensor c_state = Tensor::empty({states, B, H}, dtype, device);
   const bool zero_state = h0 == nullptr;
@@ -162,14 +181,7 @@ void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T
     transfers.upload(h_state, h0, {states, B, Pn});
     transfers.upload(c_state, c0, {states, B, H});
   }
-  Tensor y = scan_device(m, lay, x, h_state, c_state, zero_state);
-  if (bf) {
-    Tensor y_bf = Tensor::empty({B, T_, y_cols}, dtype, device);
-    ops.copy(y_bf, y.reinterpret(0, {B, T_, y_cols}, {y_cols, B * y_cols, 1}));
-    transfers.download(output, y_bf, {B, T_, y_cols});
-  } else {
-    transfers.download(output, y, {rows, y_cols});
-  }
+  forward_device_states(m, io, input, output, h_state, c_state, zero_state);
   if (h_n != nullptr) transfers.download(h_n, h_state, {states, B, Pn});
   if (c_n != nullptr) transfers.download(c_n, c_state, {states, B, H});
 }
@@ -178,5 +190,9 @@ template void forward_device<float>(Lstm::Impl&, const StepLayout&, const float*
                                     const float*, float*, float*, float*);
 template void forward_device<double>(Lstm::Impl&, const StepLayout&, const double*, const double*,
                                      const double*, double*, double*, double*);
+template void forward_device_states<float>(Lstm::Impl&, const StepLayout&, const float*, float*,
+                                           Tensor&, Tensor&, bool);
+template void forward_device_states<double>(Lstm::Impl&, const StepLayout&, const double*, double*,
+                                            Tensor&, Tensor&, bool);
 
 }  // namespace lstm4j

@@ -15,6 +15,12 @@ template <typename T>
 void forward_device(Lstm::Impl& m, const StepLayout& io, const T* input, const T* h0, const T* c0,
                     T* output, T* h_n, T* c_n);
 
+// The same with the states already on the device (h_state (L*D, B, P), c_state (L*D, B, H)),
+// advanced in place: only the input and the output cross (streaming with a device state).
+template <typename T>
+void forward_device_states(Lstm::Impl& m, const StepLayout& io, const T* input, T* output,
+                           Tensor& h_state, Tensor& c_state, bool zero_state);
+
 // The scan itself, on device memory. x is (rows, I) with step t's n[t] rows contiguous at row0[t]
 // (time-major or packed: b_stride 1); h_state (L*D, B, P) and c_state (L*D, B, H) hold (h0, c0)
 // on entry and (h_n, c_n) on return; zero_state says they are zeros (made on the device), which

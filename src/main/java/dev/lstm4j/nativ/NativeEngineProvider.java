@@ -299,6 +299,82 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
             }
         }
 
+        @Override
+        public DeviceStream openStream(int batch) {
+            lock.readLock().lock();
+            try {
+                if (closed) {
+                    throw new IllegalStateException("Lstm is closed");
+                }
+                // Models that run the device scan: CUDA models of full precision (and, for the tests,
+                // the device algorithm on the CPU); every other CPU model keeps its state in Java.
+                if (!NativeCalls.streams_on_device(lstm)) {
+                    return null;
+                }
+                return new NativeDeviceStream(NativeCalls.new_device_state(lstm, batch));
+            } catch (RuntimeException e) {
+                throw e instanceof IllegalStateException ? e : NativeErrors.translate(e);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+
+        /** A state on the model's device; freed by close() or, if dropped, by the cleaner. */
+        private final class NativeDeviceStream implements DeviceStream {
+            private final long handle;
+            private final Cleaner.Cleanable freeing;
+
+            NativeDeviceStream(long handle) {
+                this.handle = handle;
+                this.freeing = CLEANER.register(this, () -> NativeCalls.delete_device_state(handle));
+            }
+
+            @Override
+            public void set(Tensor h, Tensor c) {
+                Staging s = take();
+                try {
+                    NativeCalls.set_device_state(lstm, handle, s.in(Staging.H0, h), s.in(Staging.C0, c));
+                } catch (RuntimeException e) {
+                    throw NativeErrors.translate(e);
+                } finally {
+                    state.staging.offerFirst(s);
+                }
+            }
+
+            @Override
+            public void get(Tensor h, Tensor c) {
+                Staging s = take();
+                try {
+                    NativeCalls.get_device_state(lstm, handle, s.forOutput(Staging.H_N, h), s.forOutput(Staging.C_N, c));
+                    s.out(Staging.H_N, h);
+                    s.out(Staging.C_N, c);
+                } catch (RuntimeException e) {
+                    throw NativeErrors.translate(e);
+                } finally {
+                    state.staging.offerFirst(s);
+                }
+            }
+
+            @Override
+            public void forward(Tensor chunk, int seqLen, int batch, boolean batchFirst, Tensor output) {
+                Staging s = take();
+                try {
+                    NativeCalls.forward_stream(lstm, s.in(Staging.INPUT, chunk), seqLen, batch, batchFirst, handle,
+                            s.forOutput(Staging.OUTPUT, output));
+                    s.out(Staging.OUTPUT, output);
+                } catch (RuntimeException e) {
+                    throw NativeErrors.translate(e);
+                } finally {
+                    state.staging.offerFirst(s);
+                }
+            }
+
+            @Override
+            public void close() {
+                freeing.clean();
+            }
+        }
+
         /** Staging buffers of a finished call (one set per caller running at once), or new ones. */
         private Staging take() {
             Staging s = state.staging.pollFirst();
