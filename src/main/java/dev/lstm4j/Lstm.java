@@ -215,6 +215,19 @@ public final class Lstm implements AutoCloseable {
     }
 
     /**
+     * A zero state whose (h, c) are always its Java tensors, for callers that read and write them
+     * around each forward (LstmStreamPool gathers and scatters many streams' states through them).
+     */
+    LstmState newHostState(int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch: expected a positive size, got " + batch);
+        }
+        return new LstmState(this, batch, Tensor.zeros(config.dtype(), config.numLayers(), batch,
+                config.realHiddenSize()), Tensor.zeros(config.dtype(), config.numLayers(), batch,
+                config.hiddenSize()), null);
+    }
+
+    /**
      * A streaming state starting from {@code (h0, c0)}, each (num_layers, B, ...); the tensors are
      * copied.
      */

@@ -89,6 +89,52 @@ class DeviceStateStreamingTest {
         }
     }
 
+    /**
+     * The stream pool gathers and scatters its streams' states through its own LstmState's Java
+     * tensors around each step: that state must stay in Java even on a device-scan model (a device
+     * state ignored the gathered states, and every frame ran from zeros).
+     */
+    @Test
+    void streamPoolOnADeviceScanModelCarriesEachStreamsState() {
+        int inputSize = 4;
+        int hidden = 6;
+        LstmConfig config = LstmConfig.builder(inputSize, hidden).build();
+        Random rnd = new Random(9);
+        StateDict w = TestSupport.randomWeights(config.parameterShapes(), hidden, DType.FLOAT32, rnd);
+        int streams = 3;
+        int frames = 4;
+        Tensor[][] x = new Tensor[streams][frames];
+        for (Tensor[] f : x) {
+            for (int t = 0; t < frames; t++) {
+                f[t] = TestSupport.random(new int[] {inputSize}, DType.FLOAT32, rnd, 1.0);
+            }
+        }
+        try (Lstm lstm = create(config, w, "device")) {
+            Tensor[][] got = new Tensor[streams][frames];
+            try (LstmStreamPool pool = LstmStreamPool.builder(lstm).build()) {
+                LstmStream[] open = new LstmStream[streams];
+                for (int i = 0; i < streams; i++) {
+                    open[i] = pool.open();
+                }
+                for (int t = 0; t < frames; t++) {
+                    for (int i = 0; i < streams; i++) {
+                        got[i][t] = open[i].step(x[i][t]);
+                    }
+                }
+            }
+            double worst = 0;
+            for (int i = 0; i < streams; i++) {
+                try (LstmState alone = lstm.newState(1)) {
+                    for (int t = 0; t < frames; t++) {
+                        Tensor want = lstm.forward(x[i][t].reshape(1, 1, inputSize), alone);
+                        worst = Math.max(worst, got[i][t].reshape(1, 1, hidden).maxAbsDiff(want));
+                    }
+                }
+            }
+            assertEquals(0.0, worst, 1e-6, "pooled frames differ from each stream alone by " + worst);
+        }
+    }
+
     @Test
     void otherCpuModelsKeepTheirStateInJava() {
         LstmConfig config = LstmConfig.builder(3, 4).build();
