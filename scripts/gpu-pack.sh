@@ -11,16 +11,27 @@ mvn -B -q install -DskipTests -Dinvoker.skip=true       # the library, into the 
 (cd tools && mvn -B -q package -DskipTests)              # the command line, its class path in tools/target/lib
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/golden"
-# A runtime with the modules the library and its CLI use; no man pages, headers or debug symbols.
-jlink --add-modules java.base,jdk.unsupported,jdk.incubator.vector --strip-debug --no-man-pages \
+# The command line's class path without the presets' native jars (*-linux-x86_64.jar): the LibTorch
+# and CUDA libraries come from the GPU machine's torch/lib.
+jars=(tools/target/lstm4j-tools-*.jar)
+for j in tools/target/lib/*.jar; do
+  case "$j" in *-linux-x86_64.jar) ;; *) jars+=("$j") ;; esac
+done
+# A runtime with the modules the jars use (jdeps; the bench's ManagementFactory needs
+# java.management), plus the Vector API the JAVA engine uses when present; no man pages, headers or
+# debug symbols. --ignore-missing-deps: the presets' jar refers to classes of optional jars; the
+# class path lets jdeps resolve the presets' modular jars (split-package warnings are harmless).
+cp_all="$(printf '%s:' "${jars[@]}")"
+modules="$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 --class-path "$cp_all" \
+  "${jars[@]}" 2>/dev/null | tail -n 1)"
+case "$modules" in java.base*) ;; *) echo "gpu-pack: jdeps found no module list: $modules" >&2; exit 1 ;; esac
+case ",$modules," in *,jdk.incubator.vector,*) ;; *) modules="$modules,jdk.incubator.vector" ;; esac
+echo "gpu-pack: modules $modules"
+jlink --add-modules "$modules" --strip-debug --no-man-pages \
   --no-header-files --compress=2 --output "$out/jre"
 tar -C "$out" -czf "$out/jre.tgz" jre
 rm -rf "$out/jre"
-cp tools/target/lstm4j-tools-*.jar tools/target/lib/lstm4j-*.jar tools/target/lib/picocli-*.jar \
-  tools/target/lib/pickle-*.jar "$out/lib/"
-# javacpp.jar and the presets' Java classes (our bindings inherit their JavaCPP properties), no
-# native jars: the LibTorch and CUDA libraries come from the GPU machine's torch/lib.
-cp tools/target/lib/javacpp-1.5.13.jar tools/target/lib/pytorch-2.10.0-1.5.13.jar "$out/lib/"
+cp "${jars[@]}" "$out/lib/"
 cp src/test/resources/golden/*.safetensors "$out/golden/"
-cp scripts/gpu-check.sh scripts/cudnn_bench.py "$out/"
+cp scripts/gpu-check.sh scripts/cudnn_bench.py scripts/torch16_case.py "$out/"
 du -sh "$out"

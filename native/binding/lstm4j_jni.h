@@ -7,6 +7,7 @@
 //    dev.lstm4j.nativ.binding.NativeErrors turns into IllegalArgumentException or NativeException.
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <string>
@@ -60,6 +61,43 @@ inline void forward_packed(Lstm* m, const void* data, const int64_t* batch_sizes
     m->forward_packed(static_cast<const R*>(data), batch_sizes, steps, static_cast<const R*>(h0),
                       static_cast<const R*>(c0), static_cast<R*>(output), static_cast<R*>(h_n),
                       static_cast<R*>(c_n));
+  });
+}
+
+// Device states cross JNI as opaque addresses (0 for none).
+inline bool streams_on_device(Lstm* m) { return m->streams_on_device(); }
+
+inline int64_t new_device_state(Lstm* m, int64_t batch) {
+  return static_cast<int64_t>(reinterpret_cast<intptr_t>(m->new_device_state(batch)));
+}
+
+inline void delete_device_state(int64_t state) {
+  Lstm::delete_device_state(reinterpret_cast<Lstm::DeviceState*>(static_cast<intptr_t>(state)));
+}
+
+inline void set_device_state(Lstm* m, int64_t state, const void* h, const void* c) {
+  with_real(*m, [&](auto real) {
+    using R = decltype(real);
+    m->set_device_state(reinterpret_cast<Lstm::DeviceState*>(static_cast<intptr_t>(state)),
+                        static_cast<const R*>(h), static_cast<const R*>(c));
+  });
+}
+
+inline void get_device_state(Lstm* m, int64_t state, void* h, void* c) {
+  with_real(*m, [&](auto real) {
+    using R = decltype(real);
+    m->get_device_state(reinterpret_cast<Lstm::DeviceState*>(static_cast<intptr_t>(state)),
+                        static_cast<R*>(h), static_cast<R*>(c));
+  });
+}
+
+inline void forward_stream(Lstm* m, const void* chunk, int64_t seq_len, int64_t batch,
+                           bool batch_first, int64_t state, void* output) {
+  with_real(*m, [&](auto real) {
+    using R = decltype(real);
+    m->forward_stream(static_cast<const R*>(chunk), seq_len, batch, batch_first,
+                      reinterpret_cast<Lstm::DeviceState*>(static_cast<intptr_t>(state)),
+                      static_cast<R*>(output));
   });
 }
 

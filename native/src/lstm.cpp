@@ -4,11 +4,13 @@
 // the device scan (cuda/).
 #include "lstm4j/lstm.h"
 
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "cpu/gemm_f32.h"
+#include "cuda/cudnn_rnn.h"
 #include "cuda/device_ops.h"
 #include "cuda/device_scan.h"
 #include "model.h"
@@ -25,7 +27,12 @@ constexpr Dtype dtype_of() {
 
 // The algorithm a prepared model runs for padded batches (packed ones: see run_packed).
 Algorithm resolve(const Config& c, Algorithm chosen) {
-  if (!c.device.is_cpu() || chosen == Algorithm::kDevice) return Algorithm::kDevice;
+  if (!c.device.is_cpu()) {
+    // cuDNN when asked for and present (a LibTorch without it runs the device scan).
+    return chosen == Algorithm::kCudnn && cudnn_available() ? Algorithm::kCudnn : Algorithm::kDevice;
+  }
+  LSTM4J_CHECK(chosen != Algorithm::kCudnn, "the cudnn algorithm runs on CUDA devices only");
+  if (chosen == Algorithm::kDevice) return Algorithm::kDevice;
   if (c.dtype == Dtype::kFloat64) return Algorithm::kScan;
   if (chosen == Algorithm::kAuto || chosen == Algorithm::kTeam) return Algorithm::kTeam;
   if (chosen == Algorithm::kOneDnn && c.proj_size == 0) return Algorithm::kOneDnn;
@@ -90,7 +97,7 @@ void Lstm::set_parameter(const char* name, const Real* data, int64_t numel) {
 
 void Lstm::set_cpu_algorithm(Algorithm algorithm) {
   const auto a = static_cast<int32_t>(algorithm);
-  LSTM4J_CHECK(a >= 0 && a <= 4, "cpu algorithm must be 0 to 4, got " + std::to_string(a));
+  LSTM4J_CHECK(a >= 0 && a <= 5, "algorithm must be 0 to 5, got " + std::to_string(a));
   std::lock_guard<std::mutex> lock(impl_->prepare_mutex);
   LSTM4J_CHECK(!impl_->prepared, "the cpu algorithm cannot change after the LSTM is prepared");
   impl_->algorithm = algorithm;
@@ -119,6 +126,8 @@ void Lstm::forward(const Real* input, int64_t seq_len, int64_t batch, bool batch
   switch (m.algorithm) {
     case Algorithm::kDevice:
       return forward_device<Real>(m, io, input, h0, c0, output, h_n, c_n);
+    case Algorithm::kCudnn:
+      return forward_cudnn<Real>(m, io, input, h0, c0, output, h_n, c_n);
     case Algorithm::kTeam:
       return forward_team<Real>(m, io, input, h0, c0, output, h_n, c_n);
     case Algorithm::kOneDnn:
@@ -140,7 +149,9 @@ void Lstm::forward_packed(const Real* data, const int64_t* batch_sizes, int64_t 
   check_call<Real>(m.config, data, output);
   const StepLayout io = StepLayout::of_packed(batch_sizes, steps);
   // Only the team scan and the device scan step a shrinking batch.
-  if (m.algorithm == Algorithm::kDevice) {
+  if (m.algorithm == Algorithm::kCudnn) {
+    forward_cudnn<Real>(m, io, data, h0, c0, output, h_n, c_n);
+  } else if (m.algorithm == Algorithm::kDevice) {
     forward_device<Real>(m, io, data, h0, c0, output, h_n, c_n);
   } else {
     forward_team<Real>(m, io, data, h0, c0, output, h_n, c_n);
@@ -179,6 +190,15 @@ void* data_of(AtenTensorHandle t) {
   void* p = nullptr;
   if (t != nullptr) check(aoti_torch_get_data_ptr(t, &p), "aoti_torch_get_data_ptr");
   return p;
+}
+}  // namespace
+
+namespace {
+// A second handle on a caller's tensor, released with ours (the caller keeps its own).
+Tensor alias(AtenTensorHandle t) {
+  AtenTensorHandle handle = nullptr;
+  check(aoti_torch_new_tensor_handle(t, &handle), "aoti_torch_new_tensor_handle");
+  return Tensor(handle);
 }
 }  // namespace
 
@@ -226,23 +246,26 @@ void Lstm::forward_tensors(AtenTensorHandle input, bool batch_first, AtenTensorH
     }
   } else {
     // On the device: a time-major copy of a batch_first input, the states copied (the scan
-    // advances them in place), the output written back in the caller's layout.
+    // advances them in place) or zeroed there, the output written back in the caller's layout.
+    const device::Ops& ops = device::ops_for(cf.device);
     Tensor x = Tensor::empty({T_, B, I}, cf.dtype, cf.device);
-    x.copy_from(batch_first ? Tensor::from_blob(data_of(input), {T_, B, I}, {I, T_ * I, 1},
-                                                cf.dtype, cf.device)
-                            : Tensor::from_blob(data_of(input), {T_, B, I}, cf.dtype, cf.device));
-    if (h0 != nullptr) {
-      hn.copy_from(Tensor::from_blob(data_of(h0), {states, B, Pn}, cf.dtype, cf.device));
-      cn.copy_from(Tensor::from_blob(data_of(c0), {states, B, H}, cf.dtype, cf.device));
-    } else {
-      upload_states<float>(hn, nullptr, states, B, Pn);
-      upload_states<float>(cn, nullptr, states, B, H);
-    }
-    Tensor y = scan_device(m, StepLayout::padded(T_, B, false), x, hn, cn);
+    const Tensor x_in = alias(input);
     if (batch_first) {
-      Tensor::from_blob(out.data_ptr(), {T_, B, D * Pn}, {D * Pn, T_ * D * Pn, 1}, cf.dtype,
-                        cf.device)
-          .copy_from(y.view(0, {T_, B, D * Pn}, {B * D * Pn, D * Pn, 1}, cf.dtype, cf.device));
+      ops.copy(x, x_in.reinterpret(0, {T_, B, I}, {I, T_ * I, 1}));
+    } else {
+      ops.copy(x, x_in);
+    }
+    if (h0 != nullptr) {
+      ops.copy(hn, alias(h0));
+      ops.copy(cn, alias(c0));
+    } else {
+      ops.zero(hn);
+      ops.zero(cn);
+    }
+    Tensor y = scan_device(m, StepLayout::padded(T_, B, false), x, hn, cn, h0 == nullptr);
+    if (batch_first) {
+      ops.copy(out.reinterpret(0, {T_, B, D * Pn}, {D * Pn, T_ * D * Pn, 1}),
+               y.reinterpret(0, {T_, B, D * Pn}, {B * D * Pn, D * Pn, 1}));
     } else {
       out = std::move(y);
     }
@@ -300,12 +323,86 @@ void LstmCell::forward(const Real* input, int64_t batch, Like<const Real*> h0,
   lstm_.forward(input, 1, batch, false, h0, c0, h1, nullptr, c1);
 }
 
+// (h, c) of a stream, on the model's device. The tensors own their memory (LibTorch frees it), so a
+// state outlives its model safely.
+class Lstm::DeviceState {
+ public:
+  Tensor h, c;
+  int64_t batch = 0;
+  bool zero = true;  // still the zero state it was made as (lets the first step skip W_hh h0)
+};
+
+bool Lstm::streams_on_device() {
+  prepare();
+  return impl_->algorithm == Algorithm::kDevice && impl_->config.num_directions == 1;
+}
+
+Lstm::DeviceState* Lstm::new_device_state(int64_t batch) {
+  LSTM4J_CHECK(streams_on_device(),
+               "a device state needs a unidirectional LSTM that runs the device scan");
+  LSTM4J_CHECK(batch > 0, "batch must be positive, got " + std::to_string(batch));
+  const Config& cf = impl_->config;
+  const device::Ops& ops = device::ops_for(cf.device);
+  auto state = std::make_unique<DeviceState>();
+  state->batch = batch;
+  state->h = Tensor::empty({cf.num_layers, batch, cf.P()}, cf.dtype, cf.device);
+  state->c = Tensor::empty({cf.num_layers, batch, cf.hidden_size}, cf.dtype, cf.device);
+  ops.zero(state->h);
+  ops.zero(state->c);
+  return state.release();
+}
+
+void Lstm::delete_device_state(DeviceState* state) { delete state; }
+
+template <typename Real>
+void Lstm::set_device_state(DeviceState* state, const Real* h, const Real* c) {
+  LSTM4J_CHECK(state != nullptr && h != nullptr && c != nullptr, "state, h and c must not be null");
+  const Config& cf = impl_->config;
+  check_call<Real>(cf, h, c);
+  const device::Ops& ops = device::ops_for(cf.device);
+  DeviceTransfers<Real> transfers(ops, cf.device);
+  transfers.upload(state->h, h, {cf.num_layers, state->batch, cf.P()});
+  transfers.upload(state->c, c, {cf.num_layers, state->batch, cf.hidden_size});
+  state->zero = false;
+}
+
+template <typename Real>
+void Lstm::get_device_state(DeviceState* state, Real* h, Real* c) {
+  LSTM4J_CHECK(state != nullptr && h != nullptr && c != nullptr, "state, h and c must not be null");
+  const Config& cf = impl_->config;
+  check_call<Real>(cf, h, c);
+  const device::Ops& ops = device::ops_for(cf.device);
+  DeviceTransfers<Real> transfers(ops, cf.device);
+  transfers.download(h, state->h, {cf.num_layers, state->batch, cf.P()});
+  transfers.download(c, state->c, {cf.num_layers, state->batch, cf.hidden_size});
+}
+
+template <typename Real>
+void Lstm::forward_stream(const Real* chunk, int64_t seq_len, int64_t batch, bool batch_first,
+                          DeviceState* state, Real* output) {
+  LSTM4J_CHECK(state != nullptr, "state must not be null");
+  LSTM4J_CHECK(streams_on_device(),
+               "a device state needs a unidirectional LSTM that runs the device scan");
+  Impl& m = *impl_;
+  check_call<Real>(m.config, chunk, output);
+  LSTM4J_CHECK(seq_len > 0, "seq_len must be positive, got " + std::to_string(seq_len));
+  LSTM4J_CHECK(batch == state->batch, "chunk: expected batch " + std::to_string(state->batch) +
+                                          " (the state's), got " + std::to_string(batch));
+  forward_device_states<Real>(m, StepLayout::padded(seq_len, batch, batch_first), chunk, output,
+                              state->h, state->c, state->zero);
+  state->zero = false;
+}
+
 #define LSTM4J_INSTANTIATE_REAL(Real)                                                          \
   template void Lstm::set_parameter<Real>(const char*, const Real*, int64_t);                  \
   template void Lstm::forward<Real>(const Real*, int64_t, int64_t, bool, const Real*,          \
                                     const Real*, Real*, Real*, Real*);                         \
   template void Lstm::forward_packed<Real>(const Real*, const int64_t*, int64_t, const Real*, \
                                            const Real*, Real*, Real*, Real*);                  \
+  template void Lstm::set_device_state<Real>(DeviceState*, const Real*, const Real*);          \
+  template void Lstm::get_device_state<Real>(DeviceState*, Real*, Real*);                      \
+  template void Lstm::forward_stream<Real>(const Real*, int64_t, int64_t, bool, DeviceState*,   \
+                                           Real*);                                              \
   template void LstmCell::set_parameter<Real>(const char*, const Real*, int64_t);              \
   template void LstmCell::forward<Real>(const Real*, int64_t, const Real*, const Real*, Real*, \
                                         Real*);

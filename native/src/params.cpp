@@ -171,6 +171,12 @@ void Params::prepare_typed() {
       layer.w_ih_dir_t[d] = layer.w_ih_cat.view(d * G * in, {in, G}, {1, in}, dtype, device);
       layer.b_dir[d] = c_.bias ? layer.bias_cat.view(d * G, {G}, {1}, dtype, device)
                                : layer.zeros_g.view(0, {G}, {1}, dtype, device);
+      if (c_.bias && !device.is_cpu()) {
+        const T* bi = staged_ptr(l, d, kBiasIh);
+        const T* bh = staged_ptr(l, d, kBiasHh);
+        layer.b_ih[d] = upload(std::vector<T>(bi, bi + G), {G});
+        layer.b_hh[d] = upload(std::vector<T>(bh, bh + G), {G});
+      }
     }
     if (dtype_of<T>() == dtype && device.is_cpu()) {
       // W^T packed in panels for cpu::gemm_f32, in blocks of one gate (H columns) so that a range

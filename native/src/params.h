@@ -36,6 +36,8 @@ struct LayerWeights {
   Tensor w_ih_dir[2], w_ih_dir_t[2], b_dir[2], zeros_g;
   Tensor w_hh[2], w_hh_t[2];  // (4H, P) and its (P, 4H) view
   Tensor w_hr[2], w_hr_t[2];  // (P, H) and its (H, P) view; undefined without projection
+  // b_ih and b_hh apart, as cuDNN adds them (CUDA models with bias only).
+  Tensor b_ih[2], b_hh[2];
   // W^T packed in panels (cpu/gemm_f32.h), blocks of H columns (of P for W_hr^T).
   Tensor w_ih_p;     // (I_l, D * 4H): both directions side by side
   Tensor w_hh_p[2];  // (P, 4H)

@@ -91,6 +91,17 @@ void* Tensor::data_ptr() const {
   return ptr;
 }
 
+Tensor Tensor::reinterpret(int64_t offset, const std::vector<int64_t>& sizes,
+                          const std::vector<int64_t>& strides) const {
+  int64_t base = 0;
+  check(aoti_torch_get_storage_offset(handle_, &base), "aoti_torch_get_storage_offset");
+  AtenTensorHandle handle = nullptr;
+  check(aoti_torch__reinterpret_tensor(handle_, static_cast<int64_t>(sizes.size()), sizes.data(),
+                                       strides.data(), base + offset, &handle),
+        "aoti_torch__reinterpret_tensor");
+  return Tensor(handle);
+}
+
 void Tensor::copy_from(const Tensor& src) {
   check(aoti_torch_copy_(handle_, src.get(), 0), "aoti_torch_copy_");
 }

@@ -91,7 +91,7 @@ TEST(Errors, BadCallsAreInvalidArguments) {
   expect_error([&] { lstm.forward(x.data(), 0, 1, false, nullptr, nullptr, y.data(), nullptr, nullptr); },
                "seq_len must be positive, got 0");
   expect_error([&] { lstm.set_cpu_algorithm(static_cast<lstm4j::Algorithm>(9)); },
-               "cpu algorithm must be 0 to 4, got 9");
+               "algorithm must be 0 to 5, got 9");
 }
 
 // A failed allocation says it is memory, how much was asked for, and what LibTorch said.

@@ -45,6 +45,27 @@ AOTITorchError aoti_torch_create_tensor_from_blob(void* data, int64_t ndim,
 
 AOTITorchError aoti_torch_copy_(AtenTensorHandle self, AtenTensorHandle src, int32_t non_blocking);
 
+// shim.h (checked against pytorch/pytorch torch/csrc/inductor/aoti_torch/c/shim.h and
+// `nm -D libtorch_cpu.so` of LibTorch 2.10): a new tensor over self's storage with the given sizes,
+// strides and storage_offset (elements, absolute in the storage), as at::_reinterpret_tensor. It
+// keeps the storage alive and, unlike create_tensor_from_blob, asks the driver nothing about the
+// pointer (from_blob on CUDA calls cudaPointerGetAttributes).
+AOTITorchError aoti_torch__reinterpret_tensor(AtenTensorHandle self, int64_t ndim,
+                                              const int64_t* sizes_ptr, const int64_t* strides_ptr,
+                                              int64_t storage_offset,
+                                              AtenTensorHandle* ret_new_tensor);
+// shim.h: a new handle on the same tensor (released separately).
+AOTITorchError aoti_torch_new_tensor_handle(AtenTensorHandle orig_handle,
+                                            AtenTensorHandle* new_handle);
+AOTITorchError aoti_torch_get_storage_offset(AtenTensorHandle tensor, int64_t* ret_storage_offset);
+// shim.h: a page-locked host tensor (device_type cpu) for asynchronous host<->device copies.
+AOTITorchError aoti_torch_empty_strided_pinned(int64_t ndim, const int64_t* sizes_ptr,
+                                               const int64_t* strides_ptr, int32_t dtype,
+                                               int32_t device_type, int32_t device_index,
+                                               AtenTensorHandle* ret_new_tensor);
+// shim.h: self <- 0, on self's device.
+AOTITorchError aoti_torch_zero_(AtenTensorHandle self);
+
 // c_shim_cpu.h: out = beta * self + alpha * (mat1 @ mat2). Scalars are double.
 AOTITorchError aoti_torch_cpu_addmm_out(AtenTensorHandle out, AtenTensorHandle self,
                                         AtenTensorHandle mat1, AtenTensorHandle mat2,
@@ -68,6 +89,7 @@ AOTITorchError aoti_torch_get_numel(AtenTensorHandle tensor, int64_t* ret_numel)
 // shim.h: a tensor's metadata (sizes point into the tensor; valid while it lives).
 AOTITorchError aoti_torch_get_dim(AtenTensorHandle tensor, int64_t* ret_dim);
 AOTITorchError aoti_torch_get_sizes(AtenTensorHandle tensor, int64_t** ret_sizes);
+AOTITorchError aoti_torch_get_strides(AtenTensorHandle tensor, int64_t** ret_strides);
 AOTITorchError aoti_torch_get_dtype(AtenTensorHandle tensor, int32_t* ret_dtype);
 AOTITorchError aoti_torch_get_device_type(AtenTensorHandle tensor, int32_t* ret_device_type);
 AOTITorchError aoti_torch_get_device_index(AtenTensorHandle tensor, int32_t* ret_device_index);

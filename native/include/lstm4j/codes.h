@@ -15,6 +15,7 @@ enum class Algorithm : int32_t {
   kOneDnn = 2,  // oneDNN's fused LSTM layer, as LibTorch's own CPU lstm (float32, no projection)
   kTeam = 3,    // our GEMM and gate kernels, each step split over the model's threads
   kDevice = 4,  // the scan CUDA devices run, on LibTorch's operations (also on the CPU)
+  kCudnn = 5,   // CUDA only: cuDNN's RNN through LibTorch's _cudnn_rnn, as PyTorch runs nn.LSTM
 };
 
 // bfloat16 and float16 are device compute types: their host data is float32, converted by

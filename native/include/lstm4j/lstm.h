@@ -92,6 +92,24 @@ class Lstm {
                       Like<const Real*> h0, Like<const Real*> c0, Like<Real*> output,
                       Like<Real*> h_n, Like<Real*> c_n);
 
+  // Streaming with the recurrent state kept on the model's device: for models that run the device
+  // scan (CUDA models of full precision, or Algorithm::kDevice on the CPU; streams_on_device()),
+  // so that a chunk costs only its input and output copies. A DeviceState holds (h, c) of every
+  // layer, (num_layers, B, P) and (num_layers, B, hidden_size), zero when made; forward_stream
+  // runs a chunk (T, B, I) (or (B, T, I) when batch_first) from it and advances it in place. A
+  // state outlives its model safely; delete it with delete_device_state. Unidirectional LSTMs only.
+  class DeviceState;
+  bool streams_on_device();
+  DeviceState* new_device_state(int64_t batch);
+  static void delete_device_state(DeviceState* state);
+  template <typename Real>
+  void set_device_state(DeviceState* state, const Real* h, const Real* c);
+  template <typename Real>
+  void get_device_state(DeviceState* state, Real* h, Real* c);
+  template <typename Real>
+  void forward_stream(const Real* chunk, int64_t seq_len, int64_t batch, bool batch_first,
+                      DeviceState* state, Real* output);
+
   // Number of CUDA devices this process can use (0 without a CUDA LibTorch, driver or GPU), and
   // why CUDA cannot be used (empty when it can). The first call tries to load libtorch_cuda.so.
   static int32_t cuda_device_count();
@@ -146,6 +164,10 @@ class LstmCell {
                                            const Real*, Real*, Real*, Real*);                     \
   extern template void Lstm::forward_packed<Real>(const Real*, const int64_t*, int64_t,          \
                                                   const Real*, const Real*, Real*, Real*, Real*); \
+  extern template void Lstm::set_device_state<Real>(DeviceState*, const Real*, const Real*);      \
+  extern template void Lstm::get_device_state<Real>(DeviceState*, Real*, Real*);                  \
+  extern template void Lstm::forward_stream<Real>(const Real*, int64_t, int64_t, bool,           \
+                                                  DeviceState*, Real*);                           \
   extern template void LstmCell::set_parameter<Real>(const char*, const Real*, int64_t);          \
   extern template void LstmCell::forward<Real>(const Real*, int64_t, const Real*, const Real*,    \
                                                Real*, Real*);

@@ -74,6 +74,11 @@ class Tensor {
                      dtype, device);
   }
 
+  // A view sharing this tensor's storage (and keeping it alive): `sizes` / `strides` starting
+  // `offset` elements past this tensor's own start. No pointer query, so cheap on CUDA too.
+  Tensor reinterpret(int64_t offset, const std::vector<int64_t>& sizes,
+                     const std::vector<int64_t>& strides) const;
+
   // this <- src (same shape; may cross devices).
   void copy_from(const Tensor& src);
 

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cpu/lstm_gates.h"
 
@@ -11,32 +12,33 @@ namespace lstm4j::device {
 
 namespace {
 
+// Per thread, so that a test's count is not disturbed by other threads' calls.
+thread_local uint64_t t_launches = 0;
+
 // ---- CPU: LibTorch's GEMMs and our gate kernel; lets the tests run the device scan on CPU. ----
 
-template <typename T>
-void cpu_cell_typed(const Tensor& ig, const Tensor& hg, const Tensor& cx, int64_t B, int64_t H,
-                    Tensor* hy, Tensor* cy) {
-  std::memcpy(cy->data<T>(), cx.data<T>(), sizeof(T) * static_cast<size_t>(B * H));
-  cpu::lstm_gates<T>(B, H, 0, H, ig.data<T>(), 4 * H, hg.data<T>(), cy->data<T>(), hy->data<T>(),
-                     H);
-}
-
-void cpu_lstm_cell(const Tensor& input_gates, const Tensor& hidden_gates, const Tensor& cx,
-                   int64_t batch, int64_t hidden, Dtype dtype, Device device, Tensor* hy,
-                   Tensor* cy) {
+bool cpu_cell(const Tensor& ig, int64_t ig_stride, const Tensor& hg, Tensor& c,
+              const Tensor& h_out, int64_t n, int64_t H, Dtype dtype) {
   LSTM4J_CHECK(dtype == Dtype::kFloat32 || dtype == Dtype::kFloat64,
                std::string("the CPU device scan runs float32 and float64, not ") +
                    dtype_name(dtype));
-  *hy = Tensor::empty({batch, hidden}, dtype, device);
-  *cy = Tensor::empty({batch, hidden}, dtype, device);
+  // h_out's row stride: the output's (D * P) or a contiguous buffer's (H).
+  int64_t* strides = nullptr;
+  check(aoti_torch_get_strides(h_out.get(), &strides), "aoti_torch_get_strides");
+  const int64_t h_stride = strides[0];
   if (dtype == Dtype::kFloat64) {
-    cpu_cell_typed<double>(input_gates, hidden_gates, cx, batch, hidden, hy, cy);
+    cpu::lstm_gates<double>(n, H, 0, H, ig.data<double>(), ig_stride,
+                            hg.defined() ? hg.data<double>() : nullptr, c.data<double>(),
+                            h_out.data<double>(), h_stride);
   } else {
-    cpu_cell_typed<float>(input_gates, hidden_gates, cx, batch, hidden, hy, cy);
+    cpu::lstm_gates<float>(n, H, 0, H, ig.data<float>(), ig_stride,
+                           hg.defined() ? hg.data<float>() : nullptr, c.data<float>(),
+                           h_out.data<float>(), h_stride);
   }
+  return true;
 }
 
-const Ops kCpuOps = {aoti_torch_cpu_addmm_out, aoti_torch_cpu_mm_out, cpu_lstm_cell};
+const Ops kCpuOps = {aoti_torch_cpu_addmm_out, aoti_torch_cpu_mm_out, cpu_cell, false};
 
 // ---- CUDA: entry points of libtorch_cuda.so, resolved at first use. ----
 
@@ -51,21 +53,57 @@ using CudaGetDeviceCount = int (*)(int*);  // cudaError_t cudaGetDeviceCount(int
 struct Cuda {
   Ops ops{};
   CudaFusedLstmCell fused_cell = nullptr;
+  CudnnRnn cudnn_rnn = nullptr;  // optional: a LibTorch without cuDNN runs the device scan
   int device_count = 0;
   std::string error;  // why CUDA is not usable; empty when it is
 };
 
 const Cuda& cuda();
 
-void cuda_lstm_cell(const Tensor& input_gates, const Tensor& hidden_gates, const Tensor& cx,
-                    int64_t, int64_t, Dtype, Device, Tensor* hy, Tensor* cy) {
-  AtenTensorHandle h = nullptr, c = nullptr, workspace = nullptr;
-  check(cuda().fused_cell(input_gates.get(), hidden_gates.get(), cx.get(), nullptr, nullptr, &h, &c,
-                          &workspace),
+bool cuda_cell(const Tensor& ig, int64_t ig_stride, const Tensor& hg, Tensor& c,
+               const Tensor& h_out, int64_t n, int64_t H, Dtype) {
+  // The fused kernel wants contiguous (n, 4H) input gates.
+  const Tensor ig_n = ig.reinterpret(0, {n, 4 * H}, {ig_stride, 1});
+  AtenTensorHandle h = nullptr, cy = nullptr, workspace = nullptr;
+  check(cuda().fused_cell(ig_n.get(), hg.get(), c.get(), nullptr, nullptr, &h, &cy, &workspace),
         "aoti_torch_cuda__thnn_fused_lstm_cell");
-  *hy = Tensor(h);
-  *cy = Tensor(c);
+  Tensor hy(h);
   Tensor(workspace).reset();
+  c = Tensor(cy);
+  ++t_launches;  // the copy of h into its place (no out variant of the fused cell)
+  check(aoti_torch_copy_(h_out.get(), hy.get(), 0), "aoti_torch_copy_");
+  return false;
+}
+
+}  // namespace
+
+uint64_t launches() { return t_launches; }
+
+void Ops::addmm_out(const Tensor& out, const Tensor& self, const Tensor& mat1, const Tensor& mat2,
+                    const char* what) const {
+  ++t_launches;
+  check(addmm_out_fn(out.get(), self.get(), mat1.get(), mat2.get(), 1.0, 1.0), what);
+}
+
+void Ops::mm_out(const Tensor& out, const Tensor& self, const Tensor& mat2, const char* what) const {
+  ++t_launches;
+  check(mm_out_fn(out.get(), self.get(), mat2.get()), what);
+}
+
+bool Ops::cell(const Tensor& ig, int64_t ig_stride, const Tensor& hg, Tensor& c,
+               const Tensor& h_out, int64_t n, int64_t hidden, Dtype dtype) const {
+  ++t_launches;
+  return cell_fn(ig, ig_stride, hg, c, h_out, n, hidden, dtype);
+}
+
+void Ops::copy(const Tensor& dst, const Tensor& src, bool non_blocking) const {
+  ++t_launches;
+  check(aoti_torch_copy_(dst.get(), src.get(), non_blocking ? 1 : 0), "aoti_torch_copy_");
+}
+
+void Ops::zero(const Tensor& t) const {
+  ++t_launches;
+  check(aoti_torch_zero_(t.get()), "aoti_torch_zero_");
 }
 
 // The folder of the libtorch_cpu.so this process uses: libtorch_cuda.so sits beside it in every
@@ -81,18 +119,37 @@ std::string libtorch_dir() {
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
+void* open_torch_cuda(const std::string& dir, std::vector<LoadAttempt>* attempts) {
+  // The LibTorch in use first: a bare name could bind another install's copy found through
+  // LD_LIBRARY_PATH. RTLD_LOCAL: nothing of it needs to resolve symbols of later libraries.
+  std::vector<std::string> candidates;
+  if (!dir.empty()) candidates.push_back(dir + "/libtorch_cuda.so");
+  candidates.emplace_back("libtorch_cuda.so");
+  for (const std::string& path : candidates) {
+    dlerror();
+    void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    const char* err = lib == nullptr ? dlerror() : nullptr;
+    if (attempts != nullptr) attempts->push_back({path, err != nullptr ? err : ""});
+    if (lib != nullptr) return lib;
+  }
+  return nullptr;
+}
+
+namespace {
+
 Cuda load_cuda() {
   Cuda c;
-  void* lib = dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_GLOBAL);
-  std::string first_error = lib == nullptr ? dlerror() : "";
+  std::vector<LoadAttempt> attempts;
+  void* lib = open_torch_cuda(libtorch_dir(), &attempts);
   if (lib == nullptr) {
-    const std::string dir = libtorch_dir();
-    if (!dir.empty()) lib = dlopen((dir + "/libtorch_cuda.so").c_str(), RTLD_NOW | RTLD_GLOBAL);
-  }
-  if (lib == nullptr) {
-    c.error = "libtorch_cuda.so is not loadable (" + first_error +
-              "): this LibTorch is a CPU build. Use the presets' linux-x86_64-gpu binaries, or a "
-              "CUDA LibTorch named by -Dlstm4j.libtorch.dir / LSTM4J_LIBTORCH_DIR";
+    std::string tried;
+    for (const LoadAttempt& a : attempts) {
+      tried += (tried.empty() ? "" : "; ") + a.path + ": " + a.error;
+    }
+    c.error = "libtorch_cuda.so is not loadable (" + tried +
+              "). A CPU build of LibTorch has none; a missing CUDA or cuDNN library is named "
+              "above. Use the presets' linux-x86_64-gpu binaries, or a CUDA LibTorch named by "
+              "-Dlstm4j.libtorch.dir / LSTM4J_LIBTORCH_DIR";
     return c;
   }
   auto sym = [&](const char* name) {
@@ -102,13 +159,16 @@ Cuda load_cuda() {
     }
     return p;
   };
-  c.ops.addmm_out = reinterpret_cast<decltype(c.ops.addmm_out)>(sym("aoti_torch_cuda_addmm_out"));
-  c.ops.mm_out = reinterpret_cast<decltype(c.ops.mm_out)>(sym("aoti_torch_cuda_mm_out"));
+  c.ops.addmm_out_fn =
+      reinterpret_cast<decltype(c.ops.addmm_out_fn)>(sym("aoti_torch_cuda_addmm_out"));
+  c.ops.mm_out_fn = reinterpret_cast<decltype(c.ops.mm_out_fn)>(sym("aoti_torch_cuda_mm_out"));
   c.fused_cell = reinterpret_cast<CudaFusedLstmCell>(sym("aoti_torch_cuda__thnn_fused_lstm_cell"));
-  c.ops.lstm_cell = cuda_lstm_cell;
+  c.ops.cell_fn = cuda_cell;
+  c.cudnn_rnn = reinterpret_cast<CudnnRnn>(dlsym(lib, "aoti_torch_cuda__cudnn_rnn"));
+  c.ops.cell_needs_hidden_gates = true;
   if (!c.error.empty()) return c;
-  // libcudart is a dependency of libtorch_cuda, loaded with it into the global scope.
-  auto count = reinterpret_cast<CudaGetDeviceCount>(dlsym(RTLD_DEFAULT, "cudaGetDeviceCount"));
+  // libcudart is a dependency of libtorch_cuda: found through its handle (opened RTLD_LOCAL).
+  auto count = reinterpret_cast<CudaGetDeviceCount>(dlsym(lib, "cudaGetDeviceCount"));
   if (count == nullptr) {
     c.error = "the CUDA runtime (cudaGetDeviceCount) was not found beside libtorch_cuda.so";
     return c;
@@ -140,6 +200,11 @@ const Ops& ops_for(Device device) {
                device.str() + " does not exist: " + std::to_string(c.device_count) +
                    " CUDA device(s) visible");
   return c.ops;
+}
+
+CudnnRnn cudnn_rnn_fn() {
+  const Cuda& c = cuda();
+  return c.error.empty() ? c.cudnn_rnn : nullptr;
 }
 
 int cuda_device_count() { return cuda().device_count; }

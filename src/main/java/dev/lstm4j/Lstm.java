@@ -214,9 +214,28 @@ public final class Lstm implements AutoCloseable {
         if (batch < 1) {
             throw new IllegalArgumentException("batch: expected a positive size, got " + batch);
         }
+        if (config.bidirectional()) {
+            throw new IllegalArgumentException("state: streaming needs a unidirectional LSTM; the reverse direction "
+                    + "of a chunk would need the steps after it");
+        }
         int states = config.numLayers();
-        return newState(Tensor.zeros(config.dtype(), states, batch, config.realHiddenSize()),
-                Tensor.zeros(config.dtype(), states, batch, config.hiddenSize()));
+        Tensor h0 = Tensor.zeros(config.dtype(), states, batch, config.realHiddenSize());
+        Tensor c0 = Tensor.zeros(config.dtype(), states, batch, config.hiddenSize());
+        // A device state starts as zeros there (and its first step may skip W_hh h0).
+        return new LstmState(this, batch, h0, c0, lifecycle.call(() -> engine.openStream(batch)));
+    }
+
+    /**
+     * A zero state whose (h, c) are always its Java tensors, for callers that read and write them
+     * around each forward (LstmStreamPool gathers and scatters many streams' states through them).
+     */
+    LstmState newHostState(int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch: expected a positive size, got " + batch);
+        }
+        return new LstmState(this, batch, Tensor.zeros(config.dtype(), config.numLayers(), batch,
+                config.realHiddenSize()), Tensor.zeros(config.dtype(), config.numLayers(), batch,
+                config.hiddenSize()), null);
     }
 
     /**
@@ -239,7 +258,21 @@ public final class Lstm implements AutoCloseable {
                 "(num_layers, batch, proj_size or hidden_size)");
         checkState("c0", c0, new int[] {config.numLayers(), batch, config.hiddenSize()},
                 "(num_layers, batch, hidden_size)");
-        return new LstmState(this, batch, copy(h0), copy(c0));
+        LstmEngine.DeviceStream device = lifecycle.call(() -> engine.openStream(batch));
+        if (device != null) {
+            try {
+                lifecycle.run(() -> device.set(h0, c0));
+            } catch (RuntimeException e) {
+                device.close();
+                throw e;
+            }
+        }
+        return new LstmState(this, batch, copy(h0), copy(c0), device);
+    }
+
+    /** Runs a call on a device state under this model's lifecycle (not after close). */
+    void onDevice(Runnable call) {
+        lifecycle.run(call);
     }
 
     private static Tensor copy(Tensor t) {
@@ -288,6 +321,11 @@ public final class Lstm implements AutoCloseable {
         if (!Arrays.equals(output.shape(), outShape)) {
             throw new IllegalArgumentException("output: expected shape " + Arrays.toString(outShape) + ", got "
                     + Arrays.toString(output.shape()));
+        }
+        LstmEngine.DeviceStream device = state.device();
+        if (device != null) {
+            lifecycle.run(() -> device.forward(chunk, seqLen, batch, batchFirst, output));
+            return;
         }
         lifecycle.run(() -> engine.forward(chunk, seqLen, batch, batchFirst, state.h(), state.c(), output,
                 state.nextH(), state.nextC()));

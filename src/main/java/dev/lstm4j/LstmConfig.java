@@ -200,7 +200,7 @@ public final class LstmConfig {
         if (dtype != DType.FLOAT32) {
             s.append(", dtype=").append(dtype);
         }
-        if (precision != Precision.FULL) {
+        if (precision == Precision.BFLOAT16 || precision == Precision.FLOAT16) {
             s.append(").to(").append(precision);
         }
         return s.append(')').toString();

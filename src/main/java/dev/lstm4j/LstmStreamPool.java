@@ -144,7 +144,7 @@ public final class LstmStreamPool implements AutoCloseable {
             input = Tensor.zeros(c.dtype(), bf ? new int[] {n, 1, c.inputSize()} : new int[] {1, n, c.inputSize()});
             output = Tensor.zeros(c.dtype(),
                     bf ? new int[] {n, 1, c.realHiddenSize()} : new int[] {1, n, c.realHiddenSize()});
-            state = model.newState(n);
+            state = model.newHostState(n); // its h() and c() are written and read around each step
         }
     }
 

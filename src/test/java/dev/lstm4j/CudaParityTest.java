@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every golden case on {@code cuda:0} through the NATIVE backend (float32 and float64 within the CPU
- * tolerances; the float32 LSTM cases also in bfloat16 and float16 within 2e-2). On a machine without
+ * tolerances; the float32 LSTM cases also in bfloat16 and float16 within their bounds, GoldenCase.tolerance(Precision)). On a machine without
  * CUDA (the CI machines) these tests are skipped, and the skip says why; everything else runs
  * everywhere. {@code scripts/gpu-check.sh} runs the same cases from the command line.
  */

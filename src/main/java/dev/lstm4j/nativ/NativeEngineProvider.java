@@ -99,7 +99,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         }
         try {
             NativeLstm lstm = state.model;
-            lstm.setCpuAlgorithm(cpuAlgorithm());
+            lstm.setCpuAlgorithm(algorithm(config.precision(), device));
             setParameters(weights, config.dtype(), (name, p, n) -> NativeCalls.set_parameter(lstm, name, p, n));
             lstm.prepare();
         } catch (RuntimeException e) {
@@ -132,6 +132,19 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
     }
 
     /**
+     * cuDNN for the precisions whose numerics are PyTorch's own on a GPU ({@code pytorch}, bfloat16,
+     * float16) unless {@code lstm4j.native.cpuAlgorithm=device} asks for the device scan (to compare
+     * them); otherwise {@link #cpuAlgorithm()}.
+     */
+    static NativeCodes.Algorithm algorithm(Precision precision, Device device) {
+        NativeCodes.Algorithm chosen = cpuAlgorithm();
+        if (!device.isCpu() && precision != Precision.FULL && chosen != NativeCodes.Algorithm.DEVICE) {
+            return NativeCodes.Algorithm.CUDNN;
+        }
+        return chosen;
+    }
+
+    /**
      * The CPU algorithm, from the system property {@code lstm4j.native.cpuAlgorithm}: {@code auto}
      * (default: {@code team} for float32, {@code scan} for float64), {@code team} (our GEMM and gate
      * kernels, each step split over the engine's own threads; float32), {@code scan} (LibTorch's GEMMs
@@ -142,7 +155,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
     static NativeCodes.Algorithm cpuAlgorithm() {
         String v = System.getProperty("lstm4j.native.cpuAlgorithm", "auto");
         for (NativeCodes.Algorithm a : NativeCodes.Algorithm.values()) {
-            if (a.name().equalsIgnoreCase(v)) {
+            if (a != NativeCodes.Algorithm.CUDNN && a.name().equalsIgnoreCase(v)) {
                 return a;
             }
         }
@@ -283,6 +296,82 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
                 throw NativeErrors.translate(e);
             } finally {
                 state.staging.offerFirst(s);
+            }
+        }
+
+        @Override
+        public DeviceStream openStream(int batch) {
+            lock.readLock().lock();
+            try {
+                if (closed) {
+                    throw new IllegalStateException("Lstm is closed");
+                }
+                // Models that run the device scan: CUDA models of full precision (and, for the tests,
+                // the device algorithm on the CPU); every other CPU model keeps its state in Java.
+                if (!NativeCalls.streams_on_device(lstm)) {
+                    return null;
+                }
+                return new NativeDeviceStream(NativeCalls.new_device_state(lstm, batch));
+            } catch (RuntimeException e) {
+                throw e instanceof IllegalStateException ? e : NativeErrors.translate(e);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+
+        /** A state on the model's device; freed by close() or, if dropped, by the cleaner. */
+        private final class NativeDeviceStream implements DeviceStream {
+            private final long handle;
+            private final Cleaner.Cleanable freeing;
+
+            NativeDeviceStream(long handle) {
+                this.handle = handle;
+                this.freeing = CLEANER.register(this, () -> NativeCalls.delete_device_state(handle));
+            }
+
+            @Override
+            public void set(Tensor h, Tensor c) {
+                Staging s = take();
+                try {
+                    NativeCalls.set_device_state(lstm, handle, s.in(Staging.H0, h), s.in(Staging.C0, c));
+                } catch (RuntimeException e) {
+                    throw NativeErrors.translate(e);
+                } finally {
+                    state.staging.offerFirst(s);
+                }
+            }
+
+            @Override
+            public void get(Tensor h, Tensor c) {
+                Staging s = take();
+                try {
+                    NativeCalls.get_device_state(lstm, handle, s.forOutput(Staging.H_N, h), s.forOutput(Staging.C_N, c));
+                    s.out(Staging.H_N, h);
+                    s.out(Staging.C_N, c);
+                } catch (RuntimeException e) {
+                    throw NativeErrors.translate(e);
+                } finally {
+                    state.staging.offerFirst(s);
+                }
+            }
+
+            @Override
+            public void forward(Tensor chunk, int seqLen, int batch, boolean batchFirst, Tensor output) {
+                Staging s = take();
+                try {
+                    NativeCalls.forward_stream(lstm, s.in(Staging.INPUT, chunk), seqLen, batch, batchFirst, handle,
+                            s.forOutput(Staging.OUTPUT, output));
+                    s.out(Staging.OUTPUT, output);
+                } catch (RuntimeException e) {
+                    throw NativeErrors.translate(e);
+                } finally {
+                    state.staging.offerFirst(s);
+                }
+            }
+
+            @Override
+            public void close() {
+                freeing.clean();
             }
         }
 

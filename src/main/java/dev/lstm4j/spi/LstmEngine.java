@@ -37,6 +37,33 @@ public interface LstmEngine extends AutoCloseable {
      */
     void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN, Tensor cN);
 
+    /**
+     * A streaming state kept on this engine's device, zero, for {@code batch} sequences of a
+     * unidirectional LSTM; or {@code null} (the default) when the state lives in Java arrays.
+     */
+    default DeviceStream openStream(int batch) {
+        return null;
+    }
+
+    /**
+     * A streaming state an engine keeps on its device (see {@link #openStream}): a chunk then costs
+     * only its input and output transfers. Not thread-safe (one stream, one state).
+     */
+    interface DeviceStream extends AutoCloseable {
+        /** The state &lt;- (h (L, B, H_out), c (L, B, H)). */
+        void set(Tensor h, Tensor c);
+
+        /** (h, c) &lt;- the state. */
+        void get(Tensor h, Tensor c);
+
+        /** Runs a chunk, (T, B, I) or (B, T, I) when {@code batchFirst}, and advances the state. */
+        void forward(Tensor chunk, int seqLen, int batch, boolean batchFirst, Tensor output);
+
+        /** Frees the device memory; idempotent. */
+        @Override
+        void close();
+    }
+
     /** Frees native memory, if any. Called once. */
     @Override
     void close();

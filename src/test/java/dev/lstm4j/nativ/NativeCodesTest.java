@@ -62,6 +62,6 @@ class NativeCodesTest {
         assertEquals(header.get("Dtype"), javaSide(NativeCodes.Dtype.class, NativeCodes.Dtype::code));
         assertEquals(header.get("DeviceType"), javaSide(NativeCodes.DeviceType.class, NativeCodes.DeviceType::code));
         assertEquals(header.get("ErrorKind"), javaSide(NativeCodes.ErrorKind.class, NativeCodes.ErrorKind::code));
-        assertTrue(header.get("Algorithm").size() == 5 && header.get("ErrorKind").size() == 5, header.toString());
+        assertTrue(header.get("Algorithm").size() == 6 && header.get("ErrorKind").size() == 5, header.toString());
     }
 }

@@ -33,6 +33,23 @@ public final class NativeCalls {
             @Cast("const int64_t*") long[] batchSizes, @Cast("int64_t") long steps, @Const Pointer h0,
             @Const Pointer c0, Pointer output, Pointer hN, Pointer cN);
 
+    /** Whether {@code lstm} can keep a streaming state on its device (see lstm.h). */
+    public static native @Cast("bool") boolean streams_on_device(NativeLstm lstm);
+
+    /** A zero device state for {@code batch} sequences, as an opaque address; free with {@link #delete_device_state}. */
+    public static native @Cast("int64_t") long new_device_state(NativeLstm lstm, @Cast("int64_t") long batch);
+
+    public static native void delete_device_state(@Cast("int64_t") long state);
+
+    public static native void set_device_state(NativeLstm lstm, @Cast("int64_t") long state, @Const Pointer h,
+            @Const Pointer c);
+
+    public static native void get_device_state(NativeLstm lstm, @Cast("int64_t") long state, Pointer h, Pointer c);
+
+    public static native void forward_stream(NativeLstm lstm, @Const Pointer chunk, @Cast("int64_t") long seqLen,
+            @Cast("int64_t") long batch, @Cast("bool") boolean batchFirst, @Cast("int64_t") long state,
+            Pointer output);
+
     public static native void set_cell_parameter(NativeLstmCell cell, String name, @Const Pointer data,
             @Cast("int64_t") long numel);
 

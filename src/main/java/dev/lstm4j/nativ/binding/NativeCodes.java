@@ -9,9 +9,9 @@ package dev.lstm4j.nativ.binding;
 public final class NativeCodes {
     private NativeCodes() {}
 
-    /** How a CPU forward runs (C++ {@code lstm4j::Algorithm}). */
+    /** How a forward runs (C++ {@code lstm4j::Algorithm}); {@link #CUDNN} on CUDA devices only. */
     public enum Algorithm {
-        AUTO(0), SCAN(1), ONEDNN(2), TEAM(3), DEVICE(4);
+        AUTO(0), SCAN(1), ONEDNN(2), TEAM(3), DEVICE(4), CUDNN(5);
 
         private final int code;
 

@@ -7,9 +7,11 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.Precision;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.io.Safetensors;
 import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +27,8 @@ import picocli.CommandLine.Spec;
  * {@code lstm4j verify [--backend B] [--device D] [--precision P] FILE...}: one line
  * {@code NAME max_abs_err=E PASS|FAIL} per case, then {@code N passed, M failed}. With
  * {@code --precision bfloat16|float16} the float32 LSTM cases run in that precision, within
- * {@link GoldenCase#HALF_TOLERANCE}, and the others are listed as skipped. A file that is missing,
+ * the bound of {@link GoldenCase#tolerance(Precision)} (and, with {@code --torch16}, within twice
+ * it of PyTorch's own result in that precision), and the others are listed as skipped. A file that is missing,
  * truncated or malformed, or whose data does not fit its metadata, gets one line on stderr naming the
  * file and the problem, and the other files still run. Exit 0 if all pass, 1 if any fails, 2 if a file
  * was bad or the backend/device cannot run here.
@@ -46,6 +49,11 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "cpu|cuda:N", converter = Converters.DeviceConverter.class,
             description = "device (default: cpu)")
     Device device = Device.cpu();
+
+    @Option(names = "--torch16", paramLabel = "DIR",
+            description = "with --precision bfloat16|float16: also compare with PyTorch's own result in that "
+                    + "precision, DIR/<case>__<precision>.safetensors (scripts/torch16_case.py)")
+    Path torch16;
 
     @Option(names = "--precision", paramLabel = "P", converter = Converters.PrecisionConverter.class,
             description = "bfloat16|float16: the float32 LSTM cases in 16 bits (default: full)")
@@ -85,16 +93,35 @@ final class VerifyCommand implements Callable<Integer> {
                 continue;
             }
             double e;
+            double vsTorch = Double.NaN;
             try {
-                e = c.run(backend, device, precision);
+                Path ref = torch16 == null ? null : torch16.resolve(c.name() + "__" + precision + ".safetensors");
+                if (ref != null && precision != Precision.FULL && Files.isRegularFile(ref)) {
+                    double[] both = c.runAgainst(backend, device, precision, Safetensors.read(ref));
+                    e = both[0];
+                    vsTorch = both[1];
+                } else {
+                    e = c.run(backend, device, precision);
+                }
+            } catch (IOException ex) {
+                err.println(fileMessage(file, "its PyTorch " + precision + " result: " + Main.describe(ex)));
+                badInput = true;
+                continue;
             } catch (IllegalStateException | IllegalArgumentException ex) {
                 // The backend ran the probe, so this is the case: its tensors do not fit its metadata.
                 err.println(fileMessage(file, "does not fit its metadata: " + ex.getMessage()));
                 badInput = true;
                 continue;
             }
-            boolean ok = e <= c.tolerance(precision);
-            out.printf("%s max_abs_err=%.3e %s%n", c.name(), e, ok ? "PASS" : "FAIL");
+            // Against PyTorch's own result in the same precision: both are within the truth bound of the
+            // truth, so within twice it of each other.
+            boolean ok = e <= c.tolerance(precision) && !(vsTorch > 2 * c.tolerance(precision));
+            if (Double.isNaN(vsTorch)) {
+                out.printf("%s max_abs_err=%.3e %s%n", c.name(), e, ok ? "PASS" : "FAIL");
+            } else {
+                out.printf("%s max_abs_err=%.3e vs_torch_%s=%.3e %s%n", c.name(), e, precision, vsTorch,
+                        ok ? "PASS" : "FAIL");
+            }
             if (ok) {
                 passed++;
             } else {
