@@ -52,6 +52,11 @@ int Team::default_size() {
   return static_cast<int>(std::clamp(n, 1u, 16u));
 }
 
+Team& Team::shared() {
+  static Team* const team = new Team(default_size());
+  return *team;
+}
+
 void Team::start() {
   threads_.reserve(static_cast<size_t>(size_ - 1));
   for (int w = 1; w < size_; ++w) {

@@ -7,6 +7,10 @@
 // descheduled costs only its share of the speed-up. Each part must write disjoint outputs and
 // must not throw. A caller that finds the team busy (another thread's forward) runs every part
 // itself; the results are the same bits either way.
+//
+// One team serves every CPU model of the process (shared()): models borrow it per call and split
+// a step into at most their own thread count of parts, so the process's thread count does not grow
+// with the number of live models (300 models once meant 300 teams).
 #pragma once
 
 #include <atomic>
@@ -37,6 +41,10 @@ class Team {
   // Threads taking part by default: the machine's hardware threads, at most 16 (beyond that a
   // step's columns are too thin to share).
   static int default_size();
+
+  // The process-wide team of default_size() threads that every CPU model borrows. Never destroyed:
+  // a worker must not be joined from a static destructor while a JVM thread may still call in.
+  static Team& shared();
 
  private:
   using Body = void (*)(void*, int);
