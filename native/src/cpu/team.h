@@ -10,7 +10,9 @@
 //
 // One team serves every CPU model of the process (shared()): models borrow it per call and split
 // a step into at most their own thread count of parts, so the process's thread count does not grow
-// with the number of live models (300 models once meant 300 teams).
+// with the number of live models (300 models once meant 300 teams). A run of n parts seats at most
+// n - 1 workers: the others sleep instead of spinning, so a model with threads=2 holds two cores,
+// not the whole team's.
 #pragma once
 
 #include <atomic>
@@ -50,6 +52,7 @@ class Team {
   using Body = void (*)(void*, int);
   void run_erased(int parts, Body body, void* ctx);
   void work(uint64_t gen);
+  bool take_seat(uint64_t gen);
   void worker_loop();
   void start();
 
@@ -64,8 +67,11 @@ class Team {
   // succeed against the run it was read for.
   std::atomic<uint64_t> claim_{0};
   std::atomic<int> finished_{0};
+  // (generation << 32) | workers the current run still seats.
+  std::atomic<uint64_t> seats_{0};
   std::atomic<bool> stop_{false};
-  std::atomic<int> sleepers_{0};
+  // Workers not asleep: a run wakes sleepers only when fewer than it seats are awake.
+  std::atomic<int> awake_{0};
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
 };
