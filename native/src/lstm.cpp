@@ -4,6 +4,7 @@
 // the device scan (cuda/).
 #include "lstm4j/lstm.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -33,8 +34,11 @@ Algorithm resolve(const Config& c, Algorithm chosen) {
   }
   LSTM4J_CHECK(chosen != Algorithm::kCudnn, "the cudnn algorithm runs on CUDA devices only");
   if (chosen == Algorithm::kDevice) return Algorithm::kDevice;
-  if (c.dtype == Dtype::kFloat64) return Algorithm::kScan;
+  // float64 runs the team scan's plain loop by default: it is batch-invariant (a row's bits do not
+  // depend on the batch it is in), LibTorch's addmm/mm in the scan are not (they differ for B >= 2
+  // at H=256).
   if (chosen == Algorithm::kAuto || chosen == Algorithm::kTeam) return Algorithm::kTeam;
+  if (c.dtype == Dtype::kFloat64) return Algorithm::kScan;
   if (chosen == Algorithm::kOneDnn && c.proj_size == 0) return Algorithm::kOneDnn;
   return Algorithm::kScan;
 }
@@ -103,13 +107,29 @@ void Lstm::set_cpu_algorithm(Algorithm algorithm) {
   impl_->algorithm = algorithm;
 }
 
+void Lstm::set_num_threads(int32_t threads) {
+  LSTM4J_CHECK(threads >= 0, "num_threads must be >= 0 (0 for the default), got " +
+                                 std::to_string(threads));
+  std::lock_guard<std::mutex> lock(impl_->prepare_mutex);
+  LSTM4J_CHECK(!impl_->prepared, "num_threads cannot change after the LSTM is prepared");
+  impl_->threads = threads;
+}
+
+int32_t Lstm::num_threads() const {
+  std::lock_guard<std::mutex> lock(impl_->prepare_mutex);
+  return impl_->threads;
+}
+
 void Lstm::prepare() {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.prepare_mutex);
   if (m.prepared) return;
   m.params.prepare();
   m.algorithm = resolve(m.config, m.algorithm);
-  if (m.config.device.is_cpu()) m.team = std::make_unique<cpu::Team>(cpu::Team::default_size());
+  if (m.config.device.is_cpu()) {
+    m.team = &cpu::Team::shared();
+    m.threads = std::min(m.threads > 0 ? m.threads : m.team->size(), m.team->size());
+  }
   m.prepared = true;
 }
 
@@ -314,6 +334,8 @@ template <typename Real>
 void LstmCell::set_parameter(const char* name, const Real* data, int64_t numel) {
   lstm_.set_parameter(cell_to_layer_name(name).c_str(), data, numel);
 }
+
+void LstmCell::set_num_threads(int32_t threads) { lstm_.set_num_threads(threads); }
 
 void LstmCell::prepare() { lstm_.prepare(); }
 

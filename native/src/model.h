@@ -1,5 +1,5 @@
 // The state behind lstm4j::Lstm: its configuration, parameters, the algorithm chosen at prepare(),
-// the CPU team and the pool of workspaces that concurrent calls draw from.
+// its share of the process-wide CPU team and the pool of workspaces that concurrent calls draw from.
 #pragma once
 
 #include <memory>
@@ -53,8 +53,10 @@ struct Lstm::Impl {
   Algorithm algorithm = Algorithm::kAuto;
   bool prepared = false;
   std::mutex prepare_mutex;
-  // Threads that split each step of the team scan (CPU models); started on first use.
-  std::unique_ptr<cpu::Team> team;
+  // Threads that split each step of the team scan (CPU models): the process-wide team, borrowed per
+  // call, and this model's share of it (set_num_threads; at most the team's size).
+  cpu::Team* team = nullptr;
+  int threads = 0;
   // Workspaces of finished calls; a call takes one (or makes one) and gives it back, so concurrent
   // calls never share scratch memory.
   std::mutex workspace_mutex;

@@ -32,8 +32,8 @@ const char* algorithm_name(Algorithm a) {
 }
 
 // Cases x algorithms: float32 LSTMs run the LibTorch-GEMM scan, oneDNN's layer, the team scan and
-// the device scan (on LibTorch's CPU operations); float64 LSTMs the automatic choice (the scan,
-// or the team scan when packed) and the device scan; cells their one path.
+// the device scan (on LibTorch's CPU operations); float64 LSTMs the automatic choice (the team
+// scan), the scan (packed cases run the team scan) and the device scan; cells their one path.
 std::vector<GoldenRun> golden_runs() {
   std::vector<GoldenRun> runs;
   std::vector<fs::path> files;
@@ -47,7 +47,7 @@ std::vector<GoldenRun> golden_runs() {
     if (stem.rfind("cell", 0) == 0) {
       algorithms = {Algorithm::kAuto};
     } else if (stem.rfind("f64", 0) == 0) {
-      algorithms = {Algorithm::kAuto, Algorithm::kDevice};
+      algorithms = {Algorithm::kAuto, Algorithm::kScan, Algorithm::kDevice};
     } else {
       algorithms = {Algorithm::kScan, Algorithm::kOneDnn, Algorithm::kTeam, Algorithm::kDevice};
     }

@@ -56,11 +56,22 @@ class Lstm {
   // Checks that every parameter is set and lays the weights out for the GEMMs. Idempotent.
   void prepare();
 
-  // How a CPU forward runs (codes.h): kAuto (the default) is kTeam for float32 and kScan for
-  // float64; kOneDnn needs float32 without projection (otherwise kScan runs); kTeam runs float32
-  // only (float64 runs kScan); kDevice is the device scan on LibTorch's CPU operations. A packed
-  // batch runs kTeam unless kDevice is chosen. Set before prepare().
+  // How a CPU forward runs (codes.h): kAuto (the default) is kTeam (float64 on a plain loop that,
+  // unlike kScan's LibTorch GEMMs, is batch-invariant); kOneDnn needs float32 without projection
+  // (otherwise kScan runs); kDevice is the device scan on LibTorch's CPU operations. A packed batch
+  // runs kTeam unless kDevice is chosen. Set before prepare().
   void set_cpu_algorithm(Algorithm algorithm);
+
+  // How many threads a CPU forward of this model uses at most, the caller included: 0 (the
+  // default) for all of the process-wide team (the hardware threads, at most 16), 1 for the
+  // calling thread only. The threads are shared by every model of the process and borrowed per
+  // call; a call that finds them busy runs on fewer (the results are the same bits). Only the team
+  // scan splits a step (kScan, kOneDnn and kDevice run LibTorch's own threads). Set before
+  // prepare().
+  void set_num_threads(int32_t threads);
+
+  // The thread count set, or after prepare() the one in effect.
+  int32_t num_threads() const;
 
   // One forward pass. h0 and c0 may be null (zeros, as in PyTorch); h_n and c_n may be null when
   // the caller does not want them.
@@ -145,6 +156,8 @@ class LstmCell {
 
   template <typename Real>
   void set_parameter(const char* name, const Real* data, int64_t numel);
+  // As Lstm::set_num_threads; before prepare().
+  void set_num_threads(int32_t threads);
   void prepare();
   Dtype host_dtype() const { return lstm_.host_dtype(); }
 

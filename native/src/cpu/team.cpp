@@ -52,8 +52,14 @@ int Team::default_size() {
   return static_cast<int>(std::clamp(n, 1u, 16u));
 }
 
+Team& Team::shared() {
+  static Team* const team = new Team(default_size());
+  return *team;
+}
+
 void Team::start() {
   threads_.reserve(static_cast<size_t>(size_ - 1));
+  awake_.store(size_ - 1, std::memory_order_seq_cst);
   for (int w = 1; w < size_; ++w) {
     threads_.emplace_back([this, w] {
 #if defined(__linux__)
@@ -79,10 +85,20 @@ void Team::run_erased(int parts, Body body, void* ctx) {
   ctx_.store(ctx, std::memory_order_relaxed);
   finished_.store(0, std::memory_order_relaxed);
   claim_.store(gen << 32 | static_cast<uint64_t>(parts) << 16, std::memory_order_release);
+  // The caller runs a part itself: seat at most parts - 1 workers.
+  const int helpers = std::min(parts, size_) - 1;
+  seats_.store(gen << 32 | static_cast<uint64_t>(helpers), std::memory_order_release);
   generation_.store(gen, std::memory_order_seq_cst);  // publishes the run
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+  // A worker going to sleep decrements awake_ before it reads generation_ (both seq_cst), so it
+  // either counts as awake here or sees this run.
+  const int missing = helpers - awake_.load(std::memory_order_seq_cst);
+  if (missing > 0) {
     { std::lock_guard<std::mutex> lock(sleep_mutex_); }
-    wake_.notify_all();
+    if (missing >= size_ - 1) {
+      wake_.notify_all();
+    } else {
+      for (int i = 0; i < missing; ++i) wake_.notify_one();
+    }
   }
   work(gen);
   for (int spins = 0; finished_.load(std::memory_order_acquire) < parts;) {
@@ -106,38 +122,55 @@ void Team::work(uint64_t gen) {
   }
 }
 
+bool Team::take_seat(uint64_t gen) {
+  uint64_t s = seats_.load(std::memory_order_acquire);
+  while ((s >> 32) == gen && (s & 0xffffffffu) > 0) {
+    if (seats_.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel)) return true;
+  }
+  return false;
+}
+
 void Team::worker_loop() {
   uint64_t seen = generation_.load(std::memory_order_acquire);
+  // Not seated by the last run: sleep at once rather than spin for a run that wants fewer threads.
+  bool unseated = false;
   for (;;) {
     int spins = 0;
     auto waiting_since = std::chrono::steady_clock::now();
     uint64_t gen;
     while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
       if (stop_.load(std::memory_order_relaxed)) return;
-      if ((++spins & 63) != 0) {
-        cpu_relax();
-        continue;
+      if (!unseated) {
+        if ((++spins & 63) != 0) {
+          cpu_relax();
+          continue;
+        }
+        const auto waited = std::chrono::steady_clock::now() - waiting_since;
+        if (waited < kHotSpinTime) {
+          cpu_relax();
+          continue;
+        }
+        if (waited < kSpinTime) {
+          std::this_thread::yield();
+          continue;
+        }
       }
-      const auto waited = std::chrono::steady_clock::now() - waiting_since;
-      if (waited < kHotSpinTime) {
-        cpu_relax();
-        continue;
-      }
-      if (waited < kSpinTime) {
-        std::this_thread::yield();
-        continue;
-      }
+      unseated = false;
       std::unique_lock<std::mutex> lock(sleep_mutex_);
-      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      awake_.fetch_sub(1, std::memory_order_seq_cst);
       wake_.wait(lock, [&] {
         return stop_.load() || generation_.load(std::memory_order_seq_cst) != seen;
       });
-      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      awake_.fetch_add(1, std::memory_order_seq_cst);
       waiting_since = std::chrono::steady_clock::now();
     }
     if (stop_.load(std::memory_order_relaxed)) return;
     seen = gen;
-    work(gen);
+    if (take_seat(gen)) {
+      work(gen);
+    } else {
+      unseated = true;
+    }
   }
 }
 

@@ -7,6 +7,12 @@
 // descheduled costs only its share of the speed-up. Each part must write disjoint outputs and
 // must not throw. A caller that finds the team busy (another thread's forward) runs every part
 // itself; the results are the same bits either way.
+//
+// One team serves every CPU model of the process (shared()): models borrow it per call and split
+// a step into at most their own thread count of parts, so the process's thread count does not grow
+// with the number of live models (300 models once meant 300 teams). A run of n parts seats at most
+// n - 1 workers: the others sleep instead of spinning, so a model with threads=2 holds two cores,
+// not the whole team's.
 #pragma once
 
 #include <atomic>
@@ -38,10 +44,15 @@ class Team {
   // step's columns are too thin to share).
   static int default_size();
 
+  // The process-wide team of default_size() threads that every CPU model borrows. Never destroyed:
+  // a worker must not be joined from a static destructor while a JVM thread may still call in.
+  static Team& shared();
+
  private:
   using Body = void (*)(void*, int);
   void run_erased(int parts, Body body, void* ctx);
   void work(uint64_t gen);
+  bool take_seat(uint64_t gen);
   void worker_loop();
   void start();
 
@@ -56,8 +67,11 @@ class Team {
   // succeed against the run it was read for.
   std::atomic<uint64_t> claim_{0};
   std::atomic<int> finished_{0};
+  // (generation << 32) | workers the current run still seats.
+  std::atomic<uint64_t> seats_{0};
   std::atomic<bool> stop_{false};
-  std::atomic<int> sleepers_{0};
+  // Workers not asleep: a run wakes sleepers only when fewer than it seats are awake.
+  std::atomic<int> awake_{0};
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
 };

@@ -1,5 +1,5 @@
-// The team scan: the CPU scan on our own kernels (float32's default; packed batches in both
-// dtypes). Per layer one input GEMM for every step and both directions, per step the W_hh product
+// The team scan: the CPU scan on our own kernels (the default in both dtypes, and packed
+// batches'). Per layer one input GEMM for every step and both directions, per step the W_hh product
 // and the gate pass split by hidden units over the team (each part owns its columns of the i, f,
 // g, o blocks and then its units of the gate pass), then the W_hr product split by output columns.
 // No LibTorch call inside the time loop. With a packed batch, step t runs only its n[t] sequences:
@@ -46,7 +46,8 @@ inline int64_t part_lo(int p, int parts, int64_t width, int64_t align) {
 }
 
 // The team scan's GEMM: float32 on the per-ISA kernels; float64 on a plain loop with the same
-// contract (one sequential sum per element), for packed batches, which LibTorch's scan lacks.
+// contract (one sequential sum per element), so that a row's bits depend neither on the split nor
+// on the batch it is in (LibTorch's addmm/mm, in the scan, differ with the batch size).
 inline void gemm(int64_t rows, int64_t k, const float* x, int64_t xs, const float* w, int64_t block,
                  int64_t n0, int64_t n1, const float* bias, float* out, int64_t os) {
   cpu::gemm_f32(rows, k, x, xs, w, block, n0, n1, bias, out, os);
@@ -78,7 +79,7 @@ template <typename T>
 class TeamScan {
  public:
   TeamScan(Lstm::Impl& m, const StepLayout& io, Workspace& ws)
-      : m_(m), c_(m.config), team_(*m.team), team_size_(m.team->size()) {
+      : m_(m), c_(m.config), team_(*m.team), team_size_(m.threads) {
     const int64_t B = io.batch, H = c_.hidden_size, D = c_.num_directions, G = c_.G();
     fuse_ = fuse_input_projection(
         B, std::max(c_.input_size, c_.num_layers > 1 ? D * c_.P() : 0), H, sizeof(T), team_size_);

@@ -28,12 +28,14 @@ public final class Lstm implements AutoCloseable {
     private final Device device;
     private final LstmEngine engine;
     private final Lifecycle lifecycle;
+    private final int threads;
 
-    private Lstm(LstmConfig config, Backend backend, Device device, LstmEngine engine) {
+    private Lstm(LstmConfig config, Backend backend, Device device, LstmEngine engine, int threads) {
         this.config = config;
         this.backend = backend;
         this.device = device;
         this.engine = engine;
+        this.threads = threads;
         this.lifecycle = new Lifecycle("Lstm", engine);
     }
 
@@ -60,6 +62,20 @@ public final class Lstm implements AutoCloseable {
      *                                  backend is never replaced by another
      */
     public static Lstm create(LstmConfig config, StateDict weights, Backend backend, Device device) {
+        return create(config, weights, backend, device, ModelOptions.defaults());
+    }
+
+    /**
+     * An LSTM on the given backend and device, run as {@code options} say (its thread count: see
+     * {@link ModelOptions}).
+     *
+     * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed),
+     *                                  or the default thread count's system property is malformed
+     * @throws IllegalStateException    if the backend cannot run here (the message says why)
+     */
+    public static Lstm create(LstmConfig config, StateDict weights, Backend backend, Device device,
+            ModelOptions options) {
+        Objects.requireNonNull(options, "options");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(backend, "backend");
@@ -69,8 +85,9 @@ public final class Lstm implements AutoCloseable {
             throw new IllegalArgumentException("precision: " + config.precision()
                     + " runs on the NATIVE backend on a CUDA device, got " + backend + " on " + device);
         }
-        LstmEngine engine = Engines.available(backend).createLstm(config, weights, device);
-        return new Lstm(config, backend, device, engine);
+        int threads = options.threads();
+        LstmEngine engine = Engines.available(backend).createLstm(config, weights, device, threads);
+        return new Lstm(config, backend, device, engine, threads);
     }
 
     /** The configuration. */
@@ -86,6 +103,14 @@ public final class Lstm implements AutoCloseable {
     /** The device holding the weights. */
     public Device device() {
         return device;
+    }
+
+    /**
+     * The most threads a forward uses, the caller included, as given at creation (see
+     * {@link ModelOptions}; a CPU engine uses at most its process-wide team's size of them).
+     */
+    public int threads() {
+        return threads;
     }
 
     /** {@code forward(input)}: zero initial state. */

@@ -14,12 +14,14 @@ public final class LstmCell implements AutoCloseable {
     private final Device device;
     private final LstmCellEngine engine;
     private final Lifecycle lifecycle;
+    private final int threads;
 
-    private LstmCell(LstmCellConfig config, Backend backend, Device device, LstmCellEngine engine) {
+    private LstmCell(LstmCellConfig config, Backend backend, Device device, LstmCellEngine engine, int threads) {
         this.config = config;
         this.backend = backend;
         this.device = device;
         this.engine = engine;
+        this.threads = threads;
         this.lifecycle = new Lifecycle("LstmCell", engine);
     }
 
@@ -44,13 +46,28 @@ public final class LstmCell implements AutoCloseable {
      *                                  backend is never replaced by another
      */
     public static LstmCell create(LstmCellConfig config, StateDict weights, Backend backend, Device device) {
+        return create(config, weights, backend, device, ModelOptions.defaults());
+    }
+
+    /**
+     * A cell on the given backend and device, run as {@code options} say (its thread count: see
+     * {@link ModelOptions}).
+     *
+     * @throws IllegalArgumentException if the weights do not fit {@code config} (all problems listed),
+     *                                  or the default thread count's system property is malformed
+     * @throws IllegalStateException    if the backend cannot run here
+     */
+    public static LstmCell create(LstmCellConfig config, StateDict weights, Backend backend, Device device,
+            ModelOptions options) {
+        Objects.requireNonNull(options, "options");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(device, "device");
         weights.checkMatches(config.parameterShapes(), config.dtype(), config.toString());
-        LstmCellEngine engine = Engines.available(backend).createCell(config, weights, device);
-        return new LstmCell(config, backend, device, engine);
+        int threads = options.threads();
+        LstmCellEngine engine = Engines.available(backend).createCell(config, weights, device, threads);
+        return new LstmCell(config, backend, device, engine, threads);
     }
 
     /** The configuration. */
@@ -66,6 +83,11 @@ public final class LstmCell implements AutoCloseable {
     /** The device. */
     public Device device() {
         return device;
+    }
+
+    /** The most threads a forward uses, the caller included, as given at creation (see {@link ModelOptions}). */
+    public int threads() {
+        return threads;
     }
 
     /** {@code forward(input)}: zero state. */

@@ -42,9 +42,10 @@ import java.util.function.Consumer;
  *
  * <p><b>Exactness.</b> A stream's outputs and state are those of running its frames alone through
  * {@link Lstm#forwardInto} from the same initial state, bit for bit on {@link Backend#JAVA} and on
- * {@link Backend#NATIVE} in float32 on the CPU with its default algorithm, whatever else was batched
- * with it: their GEMMs compute every output element as one FMA chain over k in order, whatever the
- * batch size or the split over threads. On {@link Backend#LIBTORCH}, on NATIVE in float64, on CUDA and
+ * {@link Backend#NATIVE} on the CPU with its default algorithm (float32 and float64), whatever else was
+ * batched with it: their GEMMs compute every output element as one FMA chain (float64: one sequential
+ * sum) over k in order, whatever the batch size or the split over threads. On {@link Backend#LIBTORCH},
+ * on CUDA and
  * with the other {@code lstm4j.native.cpuAlgorithm} settings (all of which run LibTorch's BLAS, oneDNN
  * or cuBLAS GEMMs), a batched step may differ from a batch-1 step by float rounding, as those libraries
  * pick other kernels for other batch sizes.

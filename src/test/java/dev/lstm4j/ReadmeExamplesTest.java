@@ -30,7 +30,7 @@ class ReadmeExamplesTest {
             String block = normalize(m.group(2));
             assertTrue(readme.contains(block), "README.md lacks example '" + m.group(1) + "':\n" + block);
         }
-        assertEquals(List.of("load", "cuda", "lengths", "stream"), tags);
+        assertEquals(List.of("load", "cuda", "threads", "lengths", "stream"), tags);
     }
 
     /** Lines stripped of their common indentation, so that code nested in a method matches the README. */
@@ -64,6 +64,9 @@ class ReadmeExamplesTest {
         LstmOutput gpu = ReadmeExamples.onGpuIfAny(c.lstmConfig(), c.weights(), c.tensor("input"));
         double gpuErr = maxErr(gpu, c);
         assertTrue(gpuErr <= c.tolerance(), "GPU example on " + device + " vs PyTorch: " + gpuErr);
+        LstmOutput two = ReadmeExamples.onTwoThreads(c.lstmConfig(), c.weights(), c.tensor("input"));
+        double twoErr = maxErr(two, c);
+        assertTrue(twoErr <= c.tolerance(), "threads example vs PyTorch: " + twoErr);
 
         LstmConfig config = LstmConfig.builder(5, 8).batchFirst(true).build();
         StateDict w = TestSupport.randomWeights(config.parameterShapes(), 8, DType.FLOAT32, new Random(9));

@@ -4,6 +4,7 @@ import dev.lstm4j.DType;
 import dev.lstm4j.Device;
 import dev.lstm4j.LstmCellConfig;
 import dev.lstm4j.LstmConfig;
+import dev.lstm4j.ModelOptions;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.spi.EngineProvider;
@@ -40,10 +41,16 @@ public final class JavaEngineProvider implements EngineProvider {
 
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
+        return createLstm(config, weights, device, ModelOptions.defaultThreads());
+    }
+
+    @Override
+    public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device, int threads) {
         checkDevice(device);
         return config.dtype() == DType.FLOAT32
-                ? new Engine<>(new JavaLstm<>(FloatArith.INSTANCE, config, weights, Tensor::floatData), Tensor::floatData)
-                : new Engine<>(new JavaLstm<>(DoubleArith.INSTANCE, config, weights, Tensor::doubleData),
+                ? new Engine<>(new JavaLstm<>(FloatArith.INSTANCE, config, weights, Tensor::floatData, threads),
+                        Tensor::floatData)
+                : new Engine<>(new JavaLstm<>(DoubleArith.INSTANCE, config, weights, Tensor::doubleData, threads),
                         Tensor::doubleData);
     }
 
@@ -83,11 +90,16 @@ public final class JavaEngineProvider implements EngineProvider {
 
     @Override
     public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
+        return createCell(config, weights, device, ModelOptions.defaultThreads());
+    }
+
+    @Override
+    public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device, int threads) {
         checkDevice(device);
         // A cell is one step of a one-layer LSTM under the _l0 names; its h_n is its output.
         Map<String, Tensor> renamed = new LinkedHashMap<>();
         weights.asMap().forEach((k, v) -> renamed.put(k + "_l0", v));
-        LstmEngine lstm = createLstm(config.asLstmConfig(), StateDict.of(renamed), device);
+        LstmEngine lstm = createLstm(config.asLstmConfig(), StateDict.of(renamed), device, threads);
         return new LstmCellEngine() {
             @Override
             public void forward(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {

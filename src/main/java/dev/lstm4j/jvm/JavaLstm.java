@@ -46,6 +46,8 @@ final class JavaLstm<A> {
      */
     private final boolean whhFinite;
     private final Team team;
+    /** Parts a phase is split into at most: this model's thread count, capped at the team's size. */
+    private final int threads;
     /** Above this many elements the input projection is computed step by step (tests lower it). */
     private final long gxLimit;
     /** Workspaces of finished calls (an ArrayDeque, unlike a linked deque, allocates nothing per call). */
@@ -91,20 +93,32 @@ final class JavaLstm<A> {
         }
     }
 
-    /** An LSTM on the process-wide {@link Team#shared()} team. */
+    /** An LSTM on all of the process-wide {@link Team#shared()} team. */
     JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, Function<Tensor, A> data) {
         this(ar, config, weights, data, Team.shared(), MAX_ARRAY);
     }
 
+    /** An LSTM on at most {@code threads} threads of the process-wide team, the caller included. */
+    JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, Function<Tensor, A> data, int threads) {
+        this(ar, config, weights, data, Team.shared(), MAX_ARRAY, threads);
+    }
+
+    JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, Function<Tensor, A> data, Team team, long gxLimit) {
+        this(ar, config, weights, data, team, gxLimit, team.size());
+    }
+
     /**
      * @param team    the threads that split a step
+     * @param threads the most of them a step uses, the caller included (at most the team's size)
      * @param gxLimit above this many elements the input projection runs step by step
      * @throws IllegalArgumentException if a packed weight would exceed a Java array
      */
     @SuppressWarnings("unchecked")
-    JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, Function<Tensor, A> data, Team team, long gxLimit) {
+    JavaLstm(Arith<A> ar, LstmConfig config, StateDict weights, Function<Tensor, A> data, Team team, long gxLimit,
+            int threads) {
         this.ar = ar;
         this.team = team;
+        this.threads = Math.max(1, Math.min(threads, team.size()));
         this.gxLimit = Math.min(gxLimit, MAX_ARRAY);
         this.inputSize = config.inputSize();
         this.hidden = config.hiddenSize();
@@ -168,7 +182,7 @@ final class JavaLstm<A> {
         step.align = align;
         long flops = 2L * rows * k * width * columnsPerUnit;
         boolean product = step.mode != Step.GATES_ONLY; // a gate pass alone is not worth a hand-off
-        int parts = !product || flops < SPLIT_FLOPS ? 1 : Math.max(1, Math.min(team.size(), width / align));
+        int parts = !product || flops < SPLIT_FLOPS ? 1 : Math.max(1, Math.min(threads, width / align));
         step.parts = parts;
         if (parts == 1) {
             step.accept(0);
@@ -237,7 +251,7 @@ final class JavaLstm<A> {
         @SuppressWarnings("unchecked")
         Step(JavaLstm<A> m) {
             this.m = m;
-            this.scratch = (A[]) new Object[m.team.size()];
+            this.scratch = (A[]) new Object[m.threads];
         }
 
         void startingRows(int split, A x2, int x2Off, int x2Stride) {

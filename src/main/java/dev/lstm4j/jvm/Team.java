@@ -1,6 +1,7 @@
 package dev.lstm4j.jvm;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -21,7 +22,9 @@ import java.util.function.IntConsumer;
  * and own no threads, so the JVM's thread count does not grow with the number of live models, and a
  * model dropped without {@code close()} leaves nothing behind. The workers are daemons, at most
  * {@code availableProcessors() - 1}, started on first use; one that has waited {@link #IDLE_EXIT_NANOS}
- * without a call ends, and the next call starts it again.
+ * without a call ends, and the next call starts it again. A run of n parts seats at most n - 1 workers
+ * (a model's thread count bounds its parts): the others park instead of spinning, so a model with
+ * threads=2 holds two cores, not the whole team's.
  */
 final class Team {
     /** A worker parked this long without a call ends (the next call starts a new one). */
@@ -101,7 +104,12 @@ final class Team {
         private final boolean[] ended;
         private volatile boolean someEnded = true;
         final AtomicInteger live = new AtomicInteger();
-        private final AtomicInteger parked = new AtomicInteger();
+        /** Workers not parked: a run unparks workers only when fewer than it seats are awake. */
+        private final AtomicInteger awake = new AtomicInteger();
+        /** Per slot: 1 while its worker parks (or is about to). */
+        private final AtomicIntegerArray asleep;
+        /** (generation << 32) | workers the current run still seats. */
+        private final AtomicLong seats = new AtomicLong();
         /**
          * (generation << 32) | (parts << 16) | next unclaimed part: one word, so that a claim can
          * only succeed against the run it was read for.
@@ -119,6 +127,7 @@ final class Team {
             this.idleNanos = idleNanos;
             this.threads = new Thread[size - 1];
             this.ended = new boolean[size - 1];
+            this.asleep = new AtomicIntegerArray(size - 1);
             java.util.Arrays.fill(ended, true);
         }
 
@@ -139,10 +148,16 @@ final class Team {
                 failure = null;
                 finished.set(0);
                 claim.set(gen << 32 | (long) parts << 16);
+                int helpers = Math.min(parts, size) - 1; // the caller runs a part itself
+                seats.set(gen << 32 | helpers);
                 generation = gen; // publishes the run
-                if (parked.get() > 0) {
-                    for (Thread t : threads) {
-                        LockSupport.unpark(t);
+                // A worker about to park decrements awake before it reads generation (all volatile, so
+                // sequentially consistent): it either counts as awake here or sees this run.
+                int missing = helpers - awake.get();
+                for (int w = 0; w < threads.length && missing > 0; w++) {
+                    if (asleep.get(w) == 1) {
+                        LockSupport.unpark(threads[w]);
+                        missing--;
                     }
                 }
                 work(gen);
@@ -189,41 +204,68 @@ final class Team {
             }
         }
 
+        /** Takes one of run {@code gen}'s seats, if any is left. */
+        private boolean takeSeat(long gen) {
+            while (true) {
+                long s = seats.get();
+                if (s >>> 32 != gen || (s & 0xffffffffL) == 0) {
+                    return false;
+                }
+                if (seats.compareAndSet(s, s - 1)) {
+                    return true;
+                }
+            }
+        }
+
         private void workerLoop(int slot) {
             try {
                 long seen = generation;
+                // Not seated by the last run: park at once rather than spin for a run that wants fewer threads.
+                boolean unseated = false;
                 while (!closed) {
                     int spins = 0;
                     long waitingSince = System.nanoTime();
                     while (generation == seen && !closed) {
-                        if ((++spins & 63) != 0) {
-                            Thread.onSpinWait();
-                            continue;
-                        }
-                        long waited = System.nanoTime() - waitingSince;
-                        if (waited < HOT_SPIN_NANOS) {
-                            Thread.onSpinWait();
-                        } else if (waited < SPIN_NANOS) {
-                            Thread.yield(); // a caller sharing this core must not be held off
-                        } else {
-                            long parkedSince = System.nanoTime();
-                            parked.incrementAndGet();
-                            if (generation == seen && !closed) {
-                                LockSupport.parkNanos(this, idleNanos);
+                        if (!unseated) {
+                            if ((++spins & 63) != 0) {
+                                Thread.onSpinWait();
+                                continue;
                             }
-                            parked.decrementAndGet();
-                            if (generation == seen && System.nanoTime() - parkedSince >= idleNanos) {
-                                // Idle: end. A run published meanwhile is done by its caller, which
-                                // claims every part no worker takes; the next run restarts this slot.
-                                return;
+                            long waited = System.nanoTime() - waitingSince;
+                            if (waited < HOT_SPIN_NANOS) {
+                                Thread.onSpinWait();
+                                continue;
                             }
-                            waitingSince = System.nanoTime();
+                            if (waited < SPIN_NANOS) {
+                                Thread.yield(); // a caller sharing this core must not be held off
+                                continue;
+                            }
                         }
+                        unseated = false;
+                        long parkedSince = System.nanoTime();
+                        asleep.set(slot, 1);
+                        awake.decrementAndGet();
+                        if (generation == seen && !closed) {
+                            LockSupport.parkNanos(this, idleNanos);
+                        }
+                        awake.incrementAndGet();
+                        asleep.set(slot, 0);
+                        if (generation == seen && System.nanoTime() - parkedSince >= idleNanos) {
+                            // Idle: end. A run published meanwhile is done by its caller, which
+                            // claims every part no worker takes; the next run restarts this slot.
+                            return;
+                        }
+                        waitingSince = System.nanoTime();
                     }
                     seen = generation;
-                    work(seen);
+                    if (takeSeat(seen)) {
+                        work(seen);
+                    } else {
+                        unseated = true;
+                    }
                 }
             } finally {
+                awake.decrementAndGet();
                 ended[slot] = true;
                 live.decrementAndGet();
                 someEnded = true; // volatile write after ended[slot]: the owner sees both
@@ -244,6 +286,7 @@ final class Team {
                     t.setContextClassLoader(null);
                     threads[w] = t;
                     live.incrementAndGet();
+                    awake.incrementAndGet();
                     t.start();
                 }
             }

@@ -60,10 +60,38 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
         }
     }
 
+    /**
+     * LibTorch's intra-op thread count as this provider set it, 0 before the first model. LibTorch has
+     * one intra-op pool per process ({@code at::set_num_threads}), not one per model: the first
+     * LIBTORCH model created sets it to its thread count, later models share it as it is.
+     */
+    private static int torchThreads;
+
+    /** Sets LibTorch's process-wide intra-op thread count once, to the first model's count. */
+    private static synchronized void takeThreadsOnce(int threads) {
+        if (torchThreads == 0) {
+            torch.set_num_threads(threads);
+            torchThreads = threads;
+        }
+    }
+
+    /** LibTorch's intra-op thread count as this provider set it; 0 before the first LIBTORCH model. */
+    public static synchronized int torchThreads() {
+        return torchThreads;
+    }
+
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
+        return createLstm(config, weights, device, dev.lstm4j.ModelOptions.defaultThreads());
+    }
+
+    @Override
+    public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device, int threads) {
         checkDevice(device);
-        return ExitGuard.call(() -> createLstmNow(config, weights));
+        return ExitGuard.call(() -> {
+            takeThreadsOnce(threads);
+            return createLstmNow(config, weights);
+        });
     }
 
     private static LstmEngine createLstmNow(LstmConfig config, StateDict weights) {
@@ -78,7 +106,13 @@ public final class LibTorchEngineProvider extends LoadingEngineProvider {
 
     @Override
     public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
+        return createCell(config, weights, device, dev.lstm4j.ModelOptions.defaultThreads());
+    }
+
+    @Override
+    public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device, int threads) {
         checkDevice(device);
+        ExitGuard.run(() -> takeThreadsOnce(threads));
         return ExitGuard.call(() -> new LibTorchCellEngine(config, toTorch(weights.get("weight_ih")),
                 toTorch(weights.get("weight_hh")),
                 config.bias() ? toTorch(weights.get("bias_ih")) : null,

@@ -88,6 +88,11 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
     @Override
     public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device) {
+        return createLstm(config, weights, device, dev.lstm4j.ModelOptions.defaultThreads());
+    }
+
+    @Override
+    public LstmEngine createLstm(LstmConfig config, StateDict weights, Device device, int threads) {
         checkDevice(device, config.precision());
         NativeState<NativeLstm> state;
         try {
@@ -100,6 +105,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         try {
             NativeLstm lstm = state.model;
             lstm.setCpuAlgorithm(algorithm(config.precision(), device));
+            lstm.set_num_threads(threads);
             setParameters(weights, config.dtype(), (name, p, n) -> NativeCalls.set_parameter(lstm, name, p, n));
             lstm.prepare();
         } catch (RuntimeException e) {
@@ -111,6 +117,11 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
     @Override
     public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device) {
+        return createCell(config, weights, device, dev.lstm4j.ModelOptions.defaultThreads());
+    }
+
+    @Override
+    public LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device, int threads) {
         checkDevice(device, Precision.FULL);
         NativeState<NativeLstmCell> state;
         try {
@@ -121,6 +132,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         }
         try {
             NativeLstmCell cell = state.model;
+            cell.set_num_threads(threads);
             setParameters(weights, config.dtype(),
                     (name, p, n) -> NativeCalls.set_cell_parameter(cell, name, p, n));
             cell.prepare();
@@ -146,8 +158,8 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
 
     /**
      * The CPU algorithm, from the system property {@code lstm4j.native.cpuAlgorithm}: {@code auto}
-     * (default: {@code team} for float32, {@code scan} for float64), {@code team} (our GEMM and gate
-     * kernels, each step split over the engine's own threads; float32), {@code scan} (LibTorch's GEMMs
+     * (the default: {@code team}), {@code team} (our GEMM and gate kernels, each step split over the
+     * process-wide team; float64 on a plain batch-invariant loop), {@code scan} (LibTorch's GEMMs
      * per step + our gate kernel), {@code onednn} (oneDNN's fused LSTM layer, what LibTorch's own lstm
      * runs; float32 without a projection) or {@code device} (the scan CUDA devices run, on LibTorch's
      * CPU operations). For measurements and workarounds.

@@ -23,6 +23,15 @@ public interface EngineProvider {
     LstmEngine createLstm(LstmConfig config, StateDict weights, Device device);
 
     /**
+     * Prepares an LSTM whose forward passes use at most {@code threads} threads, the caller
+     * included ({@link dev.lstm4j.ModelOptions#threads()}). The default ignores the count, for
+     * providers that have no threads of their own.
+     */
+    default LstmEngine createLstm(LstmConfig config, StateDict weights, Device device, int threads) {
+        return createLstm(config, weights, device);
+    }
+
+    /**
      * Number of CUDA devices this backend can run on here: 0 (the default) for a CPU-only backend, or
      * when CUDA cannot be loaded.
      */
@@ -45,4 +54,9 @@ public interface EngineProvider {
 
     /** Prepares an LSTM cell; {@code weights} already match {@code config}. */
     LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device);
+
+    /** Prepares an LSTM cell using at most {@code threads} threads; see the LSTM's. */
+    default LstmCellEngine createCell(LstmCellConfig config, StateDict weights, Device device, int threads) {
+        return createCell(config, weights, device);
+    }
 }

@@ -7,6 +7,7 @@ import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.LstmState;
+import dev.lstm4j.ModelOptions;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import java.io.IOException;
@@ -44,6 +45,16 @@ public final class ReadmeExamples {
             return lstm.forward(x);  // copied to the device and back; weights stay there
         }
         // end::cuda[]
+    }
+
+    /** A model on two threads. */
+    public static LstmOutput onTwoThreads(LstmConfig config, StateDict weights, Tensor x) {
+        // tag::threads[]
+        ModelOptions options = ModelOptions.builder().threads(2).build();  // the caller + 1 worker
+        try (Lstm lstm = Lstm.create(config, weights, Backend.NATIVE, Device.cpu(), options)) {
+            return lstm.forward(x);  // the same bits with any thread count
+        }
+        // end::threads[]
     }
 
     /** A batch of sequences of different lengths. */

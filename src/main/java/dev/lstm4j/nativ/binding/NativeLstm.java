@@ -38,6 +38,12 @@ public class NativeLstm extends Pointer {
 
     public native void prepare();
 
+    /**
+     * Before {@link #prepare()}: the most threads a CPU forward uses, the caller included (0: all of
+     * the process-wide team); see lstm.h.
+     */
+    public native void set_num_threads(int threads);
+
     /** Before {@link #prepare()}; see lstm.h. */
     public void setCpuAlgorithm(NativeCodes.Algorithm algorithm) {
         set_cpu_algorithm(algorithm.code());

@@ -31,4 +31,10 @@ public class NativeLstmCell extends Pointer {
             @Cast("lstm4j::DeviceType") int deviceType, int deviceIndex);
 
     public native void prepare();
+
+    /**
+     * Before {@link #prepare()}: the most threads a CPU forward uses, the caller included (0: all of
+     * the process-wide team); see lstm.h.
+     */
+    public native void set_num_threads(int threads);
 }

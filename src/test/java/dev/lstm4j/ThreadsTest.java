@@ -1,0 +1,133 @@
+package dev.lstm4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Thread control: per-model thread counts give the same bits, threads=1 stays on the caller, and
+ * live models share the process-wide teams instead of owning threads (fresh JVMs: {@link ThreadsProbe}).
+ */
+class ThreadsTest {
+    private static List<String> probe(List<String> env, String mode) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if (!env.isEmpty()) {
+            cmd.add("env");
+            cmd.addAll(env);
+        }
+        cmd.addAll(ForkedJvm.command(List.of("-Xss4m", "--add-modules", "jdk.incubator.vector"), ThreadsProbe.class,
+                mode));
+        ForkedJvm.Result r = ForkedJvm.run(cmd, null, 300);
+        System.out.println(r.out());
+        assertEquals(0, r.code(), r.out());
+        return r.out().lines().toList();
+    }
+
+    @Test
+    void threeHundredLiveModelsKeepTheThreadCountBounded() throws Exception {
+        assertTrue(probe(List.of(), "many").contains("OK"));
+    }
+
+    @Test
+    void oneThreadRunsOnTheCallerOnly() throws Exception {
+        assertTrue(probe(List.of(), "caller").contains("OK"));
+    }
+
+    @Test
+    void defaultHonoursOmpNumThreadsThenTheProperty() throws Exception {
+        assertTrue(probe(List.of("OMP_NUM_THREADS=3"), "default").contains("defaultThreads=3"));
+        assertTrue(probe(List.of("OMP_NUM_THREADS=5,2"), "default").contains("defaultThreads=5"));
+        // Malformed: ignored, as OpenMP ignores it.
+        assertTrue(probe(List.of("OMP_NUM_THREADS=lots"), "default")
+                .contains("defaultThreads=" + Runtime.getRuntime().availableProcessors()));
+    }
+
+    @Test
+    void propertyAndBuilder() {
+        String old = System.getProperty(ModelOptions.THREADS_PROPERTY);
+        try {
+            System.setProperty(ModelOptions.THREADS_PROPERTY, "7");
+            assertEquals(7, ModelOptions.defaultThreads());
+            assertEquals(7, ModelOptions.defaults().threads());
+            assertFalse(ModelOptions.defaults().threadsSet());
+            assertEquals(2, ModelOptions.builder().threads(2).build().threads());
+            System.setProperty(ModelOptions.THREADS_PROPERTY, "0");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ModelOptions::defaultThreads);
+            assertEquals("lstm4j.threads: expected a positive integer, got '0'", e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty(ModelOptions.THREADS_PROPERTY);
+            } else {
+                System.setProperty(ModelOptions.THREADS_PROPERTY, old);
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelOptions.builder().threads(0));
+        assertEquals("threads: expected a positive count, got 0", e.getMessage());
+    }
+
+    /**
+     * Outputs, states, packed batches and cells with 1, 2, 3 and 4 threads are bit-identical (each
+     * output element is one FMA chain in k order, whatever the split). The teams have at most the
+     * machine's hardware threads: on a 2-core machine 3 and 4 run as 2.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"NATIVE, FLOAT32", "NATIVE, FLOAT64", "JAVA, FLOAT32", "JAVA, FLOAT64"})
+    void sameBitsForOneToFourThreads(Backend backend, DType dtype) {
+        Random rnd = new Random(backend.ordinal() * 10 + dtype.ordinal());
+        // H=256, B=5: above both engines' split thresholds; 2 layers, bidirectional, projected.
+        LstmConfig config = LstmConfig.builder(24, 256).numLayers(2).bidirectional(true).projSize(96).dtype(dtype)
+                .build();
+        StateDict w = TestSupport.randomWeights(config.parameterShapes(), 256, dtype, rnd);
+        Tensor x = TestSupport.random(new int[] {12, 5, 24}, dtype, rnd, 1.0);
+        int[] lengths = {12, 3, 9, 12, 1};
+        LstmCellConfig cellConfig = LstmCellConfig.builder(24, 256).dtype(dtype).build();
+        StateDict cw = TestSupport.randomWeights(cellConfig.parameterShapes(), 256, dtype, rnd);
+        Tensor cx = TestSupport.random(new int[] {5, 24}, dtype, rnd, 1.0);
+        LstmOutput want = null;
+        LstmOutput wantPacked = null;
+        LstmCellOutput wantCell = null;
+        for (int threads = 1; threads <= 4; threads++) {
+            ModelOptions o = ModelOptions.builder().threads(threads).build();
+            try (Lstm lstm = Lstm.create(config, w, backend, Device.cpu(), o);
+                    LstmCell cell = LstmCell.create(cellConfig, cw, backend, Device.cpu(), o)) {
+                assertEquals(threads, lstm.threads());
+                assertEquals(threads, cell.threads());
+                LstmOutput got = lstm.forward(x);
+                LstmOutput gotPacked = lstm.forward(x, lengths, null, null);
+                LstmCellOutput gotCell = cell.forward(cx);
+                if (want == null) {
+                    want = got;
+                    wantPacked = gotPacked;
+                    wantCell = gotCell;
+                    continue;
+                }
+                String at = backend + " " + dtype + " threads=" + threads;
+                assertBits(want.output(), got.output(), at + " output");
+                assertBits(want.hN(), got.hN(), at + " h_n");
+                assertBits(want.cN(), got.cN(), at + " c_n");
+                assertBits(wantPacked.output(), gotPacked.output(), at + " packed output");
+                assertBits(wantPacked.hN(), gotPacked.hN(), at + " packed h_n");
+                assertBits(wantCell.h1(), gotCell.h1(), at + " cell h1");
+                assertBits(wantCell.c1(), gotCell.c1(), at + " cell c1");
+            }
+        }
+    }
+
+    private static void assertBits(Tensor want, Tensor got, String what) {
+        if (want.dtype() == DType.FLOAT32) {
+            assertArrayEquals(want.floatData(), got.floatData(), what); // compared by floatToIntBits: bits
+        } else {
+            assertArrayEquals(want.doubleData(), got.doubleData(), what);
+        }
+    }
+}
