@@ -4,6 +4,7 @@ import dev.lstm4j.Backend;
 import dev.lstm4j.DType;
 import dev.lstm4j.Device;
 import dev.lstm4j.LstmConfig;
+import dev.lstm4j.integrations.WeightsPayload;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -386,7 +387,7 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
                         + " bytes; files over 2 GB are not supported");
             }
             try (InputStream in = fs.open(path)) {
-                return new WeightsPayload(location, in.readAllBytes());
+                return new WeightsPayload("weightsPath", location, in.readAllBytes());
             }
         } catch (java.io.FileNotFoundException e) {
             throw new IllegalArgumentException("weightsPath '" + location + "': no such file", e);

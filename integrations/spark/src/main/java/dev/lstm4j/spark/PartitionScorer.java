@@ -5,6 +5,8 @@ import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.integrations.ModelCache;
+import dev.lstm4j.integrations.WeightsPayload;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
