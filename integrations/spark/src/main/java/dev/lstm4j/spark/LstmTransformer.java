@@ -26,7 +26,6 @@ import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
@@ -369,7 +368,15 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
         ScoringSpec spec = new ScoringSpec($(prefix), dtype, $(backend), $(device), (Integer) $(batchSize),
                 $(inputCol), schema.fieldIndex($(inputCol)), index(schema, $(lengthsCol)), index(schema, $(h0Col)),
                 index(schema, $(c0Col)), !$(outputCol).isEmpty(), !$(hnCol).isEmpty(), !$(cnCol).isEmpty());
-        return dataset.toDF().mapPartitions(new PartitionScorer(shipped, spec), Encoders.row(outSchema));
+        // The sequence columns the scorer reads and writes travel as float[][] / double[][], not boxed.
+        Set<String> sequences = new HashSet<>();
+        for (String c : new String[] {$(inputCol), $(h0Col), $(c0Col), $(outputCol), $(hnCol), $(cnCol)}) {
+            if (!c.isEmpty()) {
+                sequences.add(c);
+            }
+        }
+        return dataset.toDF().as(PrimitiveArrays.rowEncoder(schema, sequences))
+                .mapPartitions(new PartitionScorer(shipped, spec), PrimitiveArrays.rowEncoder(outSchema, sequences));
     }
 
     private static int index(StructType schema, String col) {

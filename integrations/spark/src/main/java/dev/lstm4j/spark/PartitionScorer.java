@@ -59,8 +59,14 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 return false;
             }
             List<Row> batch = new ArrayList<>(spec.batchSize);
-            while (batch.size() < spec.batchSize && in.hasNext()) {
-                batch.add(in.next());
+            try {
+                while (batch.size() < spec.batchSize && in.hasNext()) {
+                    batch.add(in.next());
+                }
+            } catch (NullPointerException e) {
+                // Spark's decoder into float[] / double[] refuses a null value (AssertNotNull) before we see the row.
+                throw new IllegalArgumentException("'" + spec.inputCol + "' (or h0/c0): a null value inside a row's"
+                        + " steps; null rows are allowed, null values are not (" + e.getMessage() + ")", e);
             }
             ready.addAll(scoreBatch(model(), batch));
             return true;
@@ -191,8 +197,8 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         if (v == null) {
             return s;
         }
-        scala.collection.Seq<?> steps = (scala.collection.Seq<?>) v;
-        s.steps = steps.length();
+        Object[] steps = (Object[]) v; // float[][] or double[][] (PrimitiveArrays)
+        s.steps = steps.length;
         s.length = s.steps;
         if (spec.lengthsIndex >= 0 && !row.isNullAt(spec.lengthsIndex)) {
             long len = ((Number) row.get(spec.lengthsIndex)).longValue();
@@ -222,42 +228,30 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     }
 
     private Object state(Object v, String name, int states, int width) {
-        scala.collection.Seq<?> rows = (scala.collection.Seq<?>) v;
-        if (rows.length() != states) {
+        Object[] rows = (Object[]) v;
+        if (rows.length != states) {
             throw new IllegalArgumentException(name + ": expected " + states + " rows (D*num_layers) of " + width
-                    + " values, got " + rows.length() + " rows");
+                    + " values, got " + rows.length + " rows");
         }
         return flatten(rows, states, width, name, name + " has inconsistent width");
     }
 
     /** The first {@code count} inner arrays of {@code outer}, each of {@code width} values, row-major. */
-    private Object flatten(scala.collection.Seq<?> outer, int count, int width, String what, String widthMessage) {
-        boolean f32 = spec.dtype == DType.FLOAT32;
-        float[] fs = f32 ? new float[count * width] : null;
-        double[] ds = f32 ? null : new double[count * width];
+    private Object flatten(Object[] outer, int count, int width, String what, String widthMessage) {
+        Object flat = spec.dtype == DType.FLOAT32 ? new float[count * width] : new double[count * width];
         for (int t = 0; t < count; t++) {
-            Object inner = outer.apply(t);
+            Object inner = outer[t];
             if (inner == null) {
                 throw new IllegalArgumentException(what + ": element " + t + " is null");
             }
-            scala.collection.Seq<?> values = (scala.collection.Seq<?>) inner;
-            if (values.length() != width) {
-                throw new IllegalArgumentException(widthMessage + ": got " + values.length() + ", expected " + width
+            int n = java.lang.reflect.Array.getLength(inner);
+            if (n != width) {
+                throw new IllegalArgumentException(widthMessage + ": got " + n + ", expected " + width
                         + " (element " + t + " of '" + what + "')");
             }
-            for (int j = 0; j < width; j++) {
-                Object n = values.apply(j);
-                if (n == null) {
-                    throw new IllegalArgumentException(what + ": value " + j + " of element " + t + " is null");
-                }
-                if (f32) {
-                    fs[t * width + j] = (Float) n;
-                } else {
-                    ds[t * width + j] = (Double) n;
-                }
-            }
+            System.arraycopy(inner, 0, flat, t * width, width);
         }
-        return f32 ? fs : ds;
+        return flat;
     }
 
     /** Copies one sequence's (states, width) block into column {@code b} of a (states, batch, width) array. */

@@ -1,0 +1,54 @@
+package dev.lstm4j.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Encoder;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.encoders.AgnosticEncoder;
+import org.apache.spark.sql.catalyst.encoders.AgnosticEncoders;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Row encoders under which the {@code array<array<float|double>>} columns the scorer reads or writes are
+ * {@code float[][]} / {@code double[][]} in the {@link Row} instead of Scala sequences of boxed numbers.
+ *
+ * <p>Why: with {@link Encoders#row}, every value of those columns was boxed on the way in and unboxed on
+ * the way out (the input column passes through to the output): a local[1] JFR profile (T=10, I=32,
+ * H=128, h_n only) had the row (de)serializers at 3x the Java time of the forward pass's own Java side.
+ * Spark's array encoder copies primitive arrays straight from and into its {@code UnsafeArrayData}.
+ *
+ * <p>These are Spark's catalyst encoders (the ones {@code Encoders.row} itself builds since Spark 3.4), not
+ * a stable public API; the one place that names them is here.
+ */
+final class PrimitiveArrays {
+    private PrimitiveArrays() {
+    }
+
+    /** {@code Encoders.row(schema)}, with the columns named in {@code primitive} decoded to primitive 2-D arrays. */
+    static Encoder<Row> rowEncoder(StructType schema, Set<String> primitive) {
+        AgnosticEncoders.RowEncoder plain = (AgnosticEncoders.RowEncoder) Encoders.row(schema);
+        List<AgnosticEncoders.EncoderField> fields = new ArrayList<>();
+        for (AgnosticEncoders.EncoderField f : CollectionConverters.asJava(plain.fields())) {
+            AgnosticEncoder<?> enc = primitive.contains(f.name()) ? nested(f.enc().dataType()) : f.enc();
+            fields.add(new AgnosticEncoders.EncoderField(f.name(), enc, f.nullable(), f.metadata(), f.readMethod(),
+                    f.writeMethod()));
+        }
+        return new AgnosticEncoders.RowEncoder(CollectionConverters.asScala(fields).toList());
+    }
+
+    /** array<array<float|double>> with the type's own null flags, as {@code float[][]} / {@code double[][]}. */
+    private static AgnosticEncoder<?> nested(DataType t) {
+        ArrayType outer = (ArrayType) t;
+        ArrayType inner = (ArrayType) outer.elementType();
+        AgnosticEncoder<?> value = inner.elementType().equals(DataTypes.FloatType)
+                ? AgnosticEncoders.PrimitiveFloatEncoder$.MODULE$ : AgnosticEncoders.PrimitiveDoubleEncoder$.MODULE$;
+        return new AgnosticEncoders.ArrayEncoder<>(new AgnosticEncoders.ArrayEncoder<>(value, inner.containsNull()),
+                outer.containsNull());
+    }
+}
