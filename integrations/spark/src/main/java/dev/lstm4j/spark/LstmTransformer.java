@@ -376,7 +376,8 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
             }
         }
         return dataset.toDF().as(PrimitiveArrays.rowEncoder(schema, sequences))
-                .mapPartitions(new PartitionScorer(shipped, spec), PrimitiveArrays.rowEncoder(outSchema, sequences));
+                .mapPartitions(new PartitionScorer(shipped, spec), PrimitiveArrays.rowEncoder(outSchema, sequences))
+                .toDF(); // the caller's rows decode as any DataFrame's (Scala sequences), not through our encoder
     }
 
     private static int index(StructType schema, String col) {

@@ -59,14 +59,8 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 return false;
             }
             List<Row> batch = new ArrayList<>(spec.batchSize);
-            try {
-                while (batch.size() < spec.batchSize && in.hasNext()) {
-                    batch.add(in.next());
-                }
-            } catch (NullPointerException e) {
-                // Spark's decoder into float[] / double[] refuses a null value (AssertNotNull) before we see the row.
-                throw new IllegalArgumentException("'" + spec.inputCol + "' (or h0/c0): a null value inside a row's"
-                        + " steps; null rows are allowed, null values are not (" + e.getMessage() + ")", e);
+            while (batch.size() < spec.batchSize && in.hasNext()) {
+                batch.add(in.next());
             }
             ready.addAll(scoreBatch(model(), batch));
             return true;
@@ -197,7 +191,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         if (v == null) {
             return s;
         }
-        Object[] steps = (Object[]) v; // float[][] or double[][] (PrimitiveArrays)
+        Object[] steps = (Object[]) v; // float[][], Float[][], double[][] or Double[][] (PrimitiveArrays)
         s.steps = steps.length;
         s.length = s.steps;
         if (spec.lengthsIndex >= 0 && !row.isNullAt(spec.lengthsIndex)) {
@@ -249,7 +243,21 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 throw new IllegalArgumentException(widthMessage + ": got " + n + ", expected " + width
                         + " (element " + t + " of '" + what + "')");
             }
-            System.arraycopy(inner, 0, flat, t * width, width);
+            if (inner instanceof Object[]) { // boxed: the column's type allows null values
+                Object[] boxed = (Object[]) inner;
+                for (int j = 0; j < width; j++) {
+                    if (boxed[j] == null) {
+                        throw new IllegalArgumentException(what + ": value " + j + " of element " + t + " is null");
+                    }
+                    if (flat instanceof float[]) {
+                        ((float[]) flat)[t * width + j] = (Float) boxed[j];
+                    } else {
+                        ((double[]) flat)[t * width + j] = (Double) boxed[j];
+                    }
+                }
+            } else {
+                System.arraycopy(inner, 0, flat, t * width, width);
+            }
         }
         return flat;
     }

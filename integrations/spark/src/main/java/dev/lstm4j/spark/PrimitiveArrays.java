@@ -16,12 +16,15 @@ import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Row encoders under which the {@code array<array<float|double>>} columns the scorer reads or writes are
- * {@code float[][]} / {@code double[][]} in the {@link Row} instead of Scala sequences of boxed numbers.
+ * Java arrays in the {@link Row} instead of Scala sequences: {@code float[][]} / {@code double[][]} where
+ * the type says values cannot be null (the output columns), {@code Float[][]} / {@code Double[][]} where
+ * they can (Spark's primitive decoder would read a null value as 0 without a word).
  *
  * <p>Why: with {@link Encoders#row}, every value of those columns was boxed on the way in and unboxed on
  * the way out (the input column passes through to the output): a local[1] JFR profile (T=10, I=32,
  * H=128, h_n only) had the row (de)serializers at 3x the Java time of the forward pass's own Java side.
- * Spark's array encoder copies primitive arrays straight from and into its {@code UnsafeArrayData}.
+ * Spark's array encoder copies primitive arrays straight from and into its {@code UnsafeArrayData}; boxed
+ * Java arrays still skip the Scala collection builders.
  *
  * <p>These are Spark's catalyst encoders (the ones {@code Encoders.row} itself builds since Spark 3.4), not
  * a stable public API; the one place that names them is here.
@@ -42,12 +45,14 @@ final class PrimitiveArrays {
         return new AgnosticEncoders.RowEncoder(CollectionConverters.asScala(fields).toList());
     }
 
-    /** array<array<float|double>> with the type's own null flags, as {@code float[][]} / {@code double[][]}. */
+    /** array<array<float|double>> with the type's own null flags, as primitive or (nullable values) boxed arrays. */
     private static AgnosticEncoder<?> nested(DataType t) {
         ArrayType outer = (ArrayType) t;
         ArrayType inner = (ArrayType) outer.elementType();
-        AgnosticEncoder<?> value = inner.elementType().equals(DataTypes.FloatType)
-                ? AgnosticEncoders.PrimitiveFloatEncoder$.MODULE$ : AgnosticEncoders.PrimitiveDoubleEncoder$.MODULE$;
+        boolean f32 = inner.elementType().equals(DataTypes.FloatType);
+        AgnosticEncoder<?> value = inner.containsNull()
+                ? (f32 ? AgnosticEncoders.BoxedFloatEncoder$.MODULE$ : AgnosticEncoders.BoxedDoubleEncoder$.MODULE$)
+                : (f32 ? AgnosticEncoders.PrimitiveFloatEncoder$.MODULE$ : AgnosticEncoders.PrimitiveDoubleEncoder$.MODULE$);
         return new AgnosticEncoders.ArrayEncoder<>(new AgnosticEncoders.ArrayEncoder<>(value, inner.containsNull()),
                 outer.containsNull());
     }

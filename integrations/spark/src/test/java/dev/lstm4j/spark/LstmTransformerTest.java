@@ -341,8 +341,7 @@ class LstmTransformerTest {
         Dataset<Row> wide = spark.createDataFrame(List.of(RowFactory.create(0, new float[][] {{1, 2, 3}, {4, 5, 6, 7}}, null, "a", 1)), schema);
         assertTaskFails("input has inconsistent input_size: got 4, expected 3 (element 1 of 'steps')", t.transform(wide));
         Dataset<Row> holes = spark.createDataFrame(List.of(RowFactory.create(0, new Object[] {new Float[] {1f, null, 3f}}, null, "a", 1)), schema);
-        assertTaskFails("'steps' (or h0/c0): a null value inside a row's steps; null rows are allowed, null values are not",
-                t.transform(holes));
+        assertTaskFails("steps: value 1 of element 0 is null", t.transform(holes));
     }
 
     private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable run) {
