@@ -23,7 +23,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * <p>Why: with {@link Encoders#row}, every value of those columns went through Scala collection builders
  * and boxes on the way in and again on the way out (the input column passes through to the output): in a
  * local[1] JFR profile (T=10, I=32, H=128, h_n only) row encode, decode and unboxing took 34 of the task
- * thread's 71 Java samples, the forward pass 4 (plus ~20 native); with these encoders, ~24 of 58.
+ * thread's 71 Java samples, the forward pass 4 (plus ~20 native); with these encoders, 25 of 61.
  * Spark's array encoder copies primitive arrays straight from and into its {@code UnsafeArrayData}; boxed
  * Java arrays still skip the Scala collection builders.
  *
