@@ -8,6 +8,9 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.integrations.ModelCache;
+import dev.lstm4j.integrations.Models;
+import dev.lstm4j.integrations.WeightsPayload;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -72,7 +75,7 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
         Objects.requireNonNull(location, "location");
         Path path = new Path(location);
         try (InputStream in = path.getFileSystem().open(path)) {
-            return new Builder<>(new WeightsPayload(location, in.readAllBytes()));
+            return new Builder<>(new WeightsPayload("weights", location, in.readAllBytes()));
         } catch (IOException e) {
             throw new UncheckedIOException("weights '" + location + "': " + e.getMessage(), e);
         }
@@ -80,7 +83,7 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
 
     /** A builder for the LSTM whose state_dict file's bytes are {@code bytes} ({@code name} for messages). */
     public static <K> Builder<K> builder(byte[] bytes, String name) {
-        return new Builder<>(new WeightsPayload(name, bytes.clone()));
+        return new Builder<>(new WeightsPayload("weights", name, bytes.clone()));
     }
 
     /** Options of an {@link LstmKeyedFunction}. */
@@ -166,18 +169,7 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
         StateDict sd = weights.stateDict(prefix, DType.FLOAT32);
         LstmConfig config = LstmConfig.inferFrom(sd).batchFirst(true).build();
         checkStreamable(config);
-        Device dev = Device.parse(device);
-        if (!backend.equals("auto")) {
-            return Lstm.create(config, sd, Backend.parse(backend), dev);
-        }
-        try {
-            return Lstm.create(config, sd, Backend.NATIVE, dev);
-        } catch (IllegalStateException e) {
-            if (!dev.isCpu()) {
-                throw e;
-            }
-            return Lstm.create(config, sd, Backend.JAVA, dev);
-        }
+        return Models.create(config, sd, backend, device);
     }
 
     @Override

@@ -12,6 +12,7 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.integrations.ModelCache;
 import dev.lstm4j.io.Safetensors;
 import java.nio.file.Files;
 import java.nio.file.Path;

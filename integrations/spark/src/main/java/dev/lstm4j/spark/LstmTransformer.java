@@ -4,6 +4,7 @@ import dev.lstm4j.Backend;
 import dev.lstm4j.DType;
 import dev.lstm4j.Device;
 import dev.lstm4j.LstmConfig;
+import dev.lstm4j.integrations.WeightsPayload;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -25,7 +26,6 @@ import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
@@ -368,7 +368,16 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
         ScoringSpec spec = new ScoringSpec($(prefix), dtype, $(backend), $(device), (Integer) $(batchSize),
                 $(inputCol), schema.fieldIndex($(inputCol)), index(schema, $(lengthsCol)), index(schema, $(h0Col)),
                 index(schema, $(c0Col)), !$(outputCol).isEmpty(), !$(hnCol).isEmpty(), !$(cnCol).isEmpty());
-        return dataset.toDF().mapPartitions(new PartitionScorer(shipped, spec), Encoders.row(outSchema));
+        // The sequence columns the scorer reads and writes travel as float[][] / double[][], not boxed.
+        Set<String> sequences = new HashSet<>();
+        for (String c : new String[] {$(inputCol), $(h0Col), $(c0Col), $(outputCol), $(hnCol), $(cnCol)}) {
+            if (!c.isEmpty()) {
+                sequences.add(c);
+            }
+        }
+        return dataset.toDF().as(PrimitiveArrays.rowEncoder(schema, sequences))
+                .mapPartitions(new PartitionScorer(shipped, spec), PrimitiveArrays.rowEncoder(outSchema, sequences))
+                .toDF(); // the caller's rows decode as any DataFrame's (Scala sequences), not through our encoder
     }
 
     private static int index(StructType schema, String col) {
@@ -386,7 +395,7 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
                         + " bytes; files over 2 GB are not supported");
             }
             try (InputStream in = fs.open(path)) {
-                return new WeightsPayload(location, in.readAllBytes());
+                return new WeightsPayload("weightsPath", location, in.readAllBytes());
             }
         } catch (java.io.FileNotFoundException e) {
             throw new IllegalArgumentException("weightsPath '" + location + "': no such file", e);

@@ -5,6 +5,8 @@ import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.integrations.ModelCache;
+import dev.lstm4j.integrations.WeightsPayload;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -189,8 +191,8 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         if (v == null) {
             return s;
         }
-        scala.collection.Seq<?> steps = (scala.collection.Seq<?>) v;
-        s.steps = steps.length();
+        Object[] steps = (Object[]) v; // float[][], Float[][], double[][] or Double[][] (PrimitiveArrays)
+        s.steps = steps.length;
         s.length = s.steps;
         if (spec.lengthsIndex >= 0 && !row.isNullAt(spec.lengthsIndex)) {
             long len = ((Number) row.get(spec.lengthsIndex)).longValue();
@@ -220,42 +222,44 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     }
 
     private Object state(Object v, String name, int states, int width) {
-        scala.collection.Seq<?> rows = (scala.collection.Seq<?>) v;
-        if (rows.length() != states) {
+        Object[] rows = (Object[]) v;
+        if (rows.length != states) {
             throw new IllegalArgumentException(name + ": expected " + states + " rows (D*num_layers) of " + width
-                    + " values, got " + rows.length() + " rows");
+                    + " values, got " + rows.length + " rows");
         }
         return flatten(rows, states, width, name, name + " has inconsistent width");
     }
 
     /** The first {@code count} inner arrays of {@code outer}, each of {@code width} values, row-major. */
-    private Object flatten(scala.collection.Seq<?> outer, int count, int width, String what, String widthMessage) {
-        boolean f32 = spec.dtype == DType.FLOAT32;
-        float[] fs = f32 ? new float[count * width] : null;
-        double[] ds = f32 ? null : new double[count * width];
+    private Object flatten(Object[] outer, int count, int width, String what, String widthMessage) {
+        Object flat = spec.dtype == DType.FLOAT32 ? new float[count * width] : new double[count * width];
         for (int t = 0; t < count; t++) {
-            Object inner = outer.apply(t);
+            Object inner = outer[t];
             if (inner == null) {
                 throw new IllegalArgumentException(what + ": element " + t + " is null");
             }
-            scala.collection.Seq<?> values = (scala.collection.Seq<?>) inner;
-            if (values.length() != width) {
-                throw new IllegalArgumentException(widthMessage + ": got " + values.length() + ", expected " + width
+            int n = java.lang.reflect.Array.getLength(inner);
+            if (n != width) {
+                throw new IllegalArgumentException(widthMessage + ": got " + n + ", expected " + width
                         + " (element " + t + " of '" + what + "')");
             }
-            for (int j = 0; j < width; j++) {
-                Object n = values.apply(j);
-                if (n == null) {
-                    throw new IllegalArgumentException(what + ": value " + j + " of element " + t + " is null");
+            if (inner instanceof Object[]) { // boxed: the column's type allows null values
+                Object[] boxed = (Object[]) inner;
+                for (int j = 0; j < width; j++) {
+                    if (boxed[j] == null) {
+                        throw new IllegalArgumentException(what + ": value " + j + " of element " + t + " is null");
+                    }
+                    if (flat instanceof float[]) {
+                        ((float[]) flat)[t * width + j] = (Float) boxed[j];
+                    } else {
+                        ((double[]) flat)[t * width + j] = (Double) boxed[j];
+                    }
                 }
-                if (f32) {
-                    fs[t * width + j] = (Float) n;
-                } else {
-                    ds[t * width + j] = (Double) n;
-                }
+            } else {
+                System.arraycopy(inner, 0, flat, t * width, width);
             }
         }
-        return f32 ? fs : ds;
+        return flat;
     }
 
     /** Copies one sequence's (states, width) block into column {@code b} of a (states, batch, width) array. */

@@ -1,11 +1,11 @@
 package dev.lstm4j.spark;
 
-import dev.lstm4j.Backend;
 import dev.lstm4j.DType;
-import dev.lstm4j.Device;
 import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.StateDict;
+import dev.lstm4j.integrations.Models;
+import dev.lstm4j.integrations.WeightsPayload;
 import java.io.Serializable;
 
 /**
@@ -60,18 +60,6 @@ final class ScoringSpec implements Serializable {
      */
     Lstm buildModel(WeightsPayload weights) {
         StateDict sd = weights.stateDict(prefix, dtype);
-        LstmConfig config = LstmConfig.inferFrom(sd).batchFirst(true).build();
-        Device dev = Device.parse(device);
-        if (!backend.equals("auto")) {
-            return Lstm.create(config, sd, Backend.parse(backend), dev);
-        }
-        try {
-            return Lstm.create(config, sd, Backend.NATIVE, dev);
-        } catch (IllegalStateException e) {
-            if (!dev.isCpu()) {
-                throw e;
-            }
-            return Lstm.create(config, sd, Backend.JAVA, dev);
-        }
+        return Models.create(LstmConfig.inferFrom(sd).batchFirst(true).build(), sd, backend, device);
     }
 }

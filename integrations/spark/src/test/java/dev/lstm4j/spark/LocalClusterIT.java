@@ -10,6 +10,7 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.integrations.ModelCache;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -14,6 +14,7 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.integrations.ModelCache;
 import dev.lstm4j.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;

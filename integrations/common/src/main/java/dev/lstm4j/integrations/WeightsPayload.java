@@ -1,4 +1,4 @@
-package dev.lstm4j.spark;
+package dev.lstm4j.integrations;
 
 import dev.lstm4j.DType;
 import dev.lstm4j.StateDict;
@@ -12,33 +12,42 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The bytes of a weights file ({@code .pt} or {@code .safetensors}) as the driver read them, with their
- * SHA-256: what is broadcast to the executors, which build their models from it.
+ * The bytes of a weights file ({@code .pt} or {@code .safetensors}) as the job's client read them, with
+ * their SHA-256: what is shipped to the workers (a Spark broadcast, a Flink function's field), which
+ * build their models from it.
  */
-final class WeightsPayload implements Serializable {
+public final class WeightsPayload implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    private final String param;
     private final String source;
     private final byte[] bytes;
     private final String sha256;
 
-    WeightsPayload(String source, byte[] bytes) {
+    /**
+     * @param param  the name the user gave the weights under ({@code weightsPath}, {@code weights}): messages start with it
+     * @param source where the bytes came from (for messages)
+     * @param bytes  the file's bytes, kept as given (not copied)
+     */
+    public WeightsPayload(String param, String source, byte[] bytes) {
+        this.param = param;
         this.source = source;
         this.bytes = bytes;
         this.sha256 = sha256(bytes);
     }
 
     /** Where the bytes came from (for messages). */
-    String source() {
+    public String source() {
         return source;
     }
 
-    /** Hex SHA-256 of the bytes: the identity of the weights in the executors' model cache. */
-    String sha256() {
+    /** Hex SHA-256 of the bytes: the identity of the weights in the workers' {@link ModelCache}. */
+    public String sha256() {
         return sha256;
     }
 
-    int size() {
+    /** The number of bytes. */
+    public int size() {
         return bytes.length;
     }
 
@@ -47,7 +56,7 @@ final class WeightsPayload implements Serializable {
      *
      * @throws IllegalArgumentException if the file is malformed or the prefix selects nothing (naming the source)
      */
-    StateDict stateDict(String prefix, DType dtype) {
+    public StateDict stateDict(String prefix, DType dtype) {
         // StateDict reads files: the bytes go through a private temporary file, deleted at once.
         Path tmp = null;
         try {
@@ -55,9 +64,9 @@ final class WeightsPayload implements Serializable {
             Files.write(tmp, bytes);
             return StateDict.load(tmp).withPrefix(prefix).withDtype(dtype);
         } catch (IOException e) {
-            throw new IllegalArgumentException("weightsPath '" + source + "': " + e.getMessage(), e);
+            throw new IllegalArgumentException(param + " '" + source + "': " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("weightsPath '" + source + "': " + e.getMessage(), e);
+            throw new IllegalArgumentException(param + " '" + source + "': " + e.getMessage(), e);
         } finally {
             if (tmp != null) {
                 try {

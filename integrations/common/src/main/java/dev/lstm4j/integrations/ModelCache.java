@@ -1,4 +1,4 @@
-package dev.lstm4j.flink;
+package dev.lstm4j.integrations;
 
 import dev.lstm4j.Lstm;
 import java.util.ArrayList;
@@ -12,8 +12,8 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
- * The models of one JVM (a Flink TaskManager), built once per key (content hash of the weights plus
- * how they are run) and shared by every subtask that asks for the same key.
+ * The models of one JVM (a Spark executor, a Flink TaskManager), built once per key (content hash of
+ * the weights plus how they are run) and shared by every task that asks for the same key.
  *
  * <p>Bounded: when more than {@code capacity} models are cached, the least recently used one that no
  * task holds is closed. A model in use is never closed under a task: eviction waits for its last
@@ -21,11 +21,11 @@ import java.util.function.Supplier;
  * that is still loading wait for that one load instead of loading again.
  *
  * <p>This is the one piece of per-JVM state of the integration, on purpose: a model's native memory
- * and weights must outlive single subtasks, or each would pay for loading it.
+ * and weights must outlive single tasks, or each task would pay for loading it.
  */
-final class ModelCache {
-    /** The executor-wide cache; its size is the system property {@code lstm4j.flink.modelCacheSize} (default 4). */
-    static final ModelCache SHARED = new ModelCache(Integer.getInteger("lstm4j.flink.modelCacheSize", 4));
+public final class ModelCache {
+    /** The JVM-wide cache; its size is the system property {@code lstm4j.modelCacheSize} (default 4). */
+    public static final ModelCache SHARED = new ModelCache(Integer.getInteger("lstm4j.modelCacheSize", 4));
 
     private final int capacity;
     private final Map<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true); // access order: LRU first
@@ -35,13 +35,13 @@ final class ModelCache {
 
     ModelCache(int capacity) {
         if (capacity < 1) {
-            throw new IllegalArgumentException("lstm4j.flink.modelCacheSize: expected >= 1, got " + capacity);
+            throw new IllegalArgumentException("lstm4j.modelCacheSize: expected >= 1, got " + capacity);
         }
         this.capacity = capacity;
     }
 
     /** A model in use by one task; {@link #close()} hands it back (idempotent). */
-    static final class Lease implements AutoCloseable {
+    public static final class Lease implements AutoCloseable {
         private final ModelCache cache;
         private final Entry entry;
         private final Lstm model;
@@ -53,7 +53,8 @@ final class ModelCache {
             this.model = model;
         }
 
-        Lstm model() {
+        /** The model; valid until this lease is closed. */
+        public Lstm model() {
             return model;
         }
 
@@ -85,7 +86,7 @@ final class ModelCache {
      *
      * @throws RuntimeException what {@code loader} threw (for every task waiting on that load)
      */
-    Lease acquire(String key, Supplier<Lstm> loader) {
+    public Lease acquire(String key, Supplier<Lstm> loader) {
         Objects.requireNonNull(key, "key");
         Entry entry;
         boolean mine = false;
@@ -127,12 +128,12 @@ final class ModelCache {
     }
 
     /** How many models this cache has started to build since the JVM started (for tests and logs). */
-    synchronized int loads() {
+    public synchronized int loads() {
         return loads;
     }
 
     /** How many models it holds now. */
-    synchronized int size() {
+    public synchronized int size() {
         return entries.size();
     }
 

@@ -1,4 +1,4 @@
-package dev.lstm4j.spark;
+package dev.lstm4j.integrations;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
