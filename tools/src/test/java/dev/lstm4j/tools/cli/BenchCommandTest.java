@@ -143,13 +143,14 @@ class BenchCommandTest {
         assertTrue(r.out().lines().anyMatch(l -> l.matches("stream_b1_t1_h256\\s+(LIBTORCH|DJL)\\s+.*NATIVE / fastest "
                 + "peer = .*")), r.out());
         List<String> lines = Files.readAllLines(csv);
-        String peak = lines.get(1).split(",")[5];
+        // The peak column holds the best probe so far (re-probed after each row), so rows may differ in it.
+        String peak = "[0-9]+\\.[0-9]+";
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("stream_b1_t1_h256,DJL,cpu,2.0000,")), lines.toString());
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("stream_b1_t1_h256,ORT,cpu,3.0000,")), lines.toString());
-        assertTrue(lines.contains("b1_t128_h256,ORT,cpu,,," + peak + ",,,false,\"unsupported: no such thing in ONNX, "
-                + "say\""), lines.toString());
-        assertTrue(lines.contains("b1_t128_h256,DJL,cpu,,," + peak + ",,,false,"
-                + "\"error: EngineException: shape mismatch, say\""), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("b1_t128_h256,ORT,cpu,,," + peak
+                + ",,,false,\"unsupported: no such thing in ONNX, say\"")), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("b1_t128_h256,DJL,cpu,,," + peak
+                + ",,,false,\"error: EngineException: shape mismatch, say\"")), lines.toString());
         assertEquals(1 + 2 * 2 + 2 * 2, lines.size(), lines.toString());
         assertFalse(Files.exists(peerFolder(r)), "left behind: " + peerFolder(r));
     }
