@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "cpu/team.h"
@@ -40,7 +41,7 @@ struct Workspace {
   T* get(Slot slot, int64_t numel) {
     const int64_t need = numel * static_cast<int64_t>(sizeof(T));
     if (bytes[slot] < need) {
-      buf[slot] = Tensor::empty({numel}, sizeof(T) == 8 ? Dtype::kFloat64 : Dtype::kFloat32, Device{});
+      buf[slot] = Tensor::empty({numel}, dtype_of<T>(), Device{});
       bytes[slot] = need;
     }
     return buf[slot].data<T>();
@@ -62,6 +63,16 @@ struct Lstm::Impl {
   std::mutex workspace_mutex;
   std::vector<std::unique_ptr<Workspace>> workspaces;
 };
+
+// The checks every host-pointer call makes first: the element type T is the model's host dtype,
+// and the data pointers are set.
+template <typename T>
+void check_call(const Config& c, const void* input, const void* output) {
+  LSTM4J_CHECK(host_dtype(c.dtype) == dtype_of<T>(),
+               std::string("input is ") + dtype_name(dtype_of<T>()) + ", but the LSTM takes " +
+                   dtype_name(host_dtype(c.dtype)));
+  LSTM4J_CHECK(input != nullptr && output != nullptr, "input and output must not be null");
+}
 
 // Takes a workspace from the model's pool for the length of one call.
 class WorkspaceLease {

@@ -51,11 +51,6 @@ std::string param_name(int kind, int64_t layer, int direction) {
          (direction == 1 ? "_reverse" : "");
 }
 
-template <typename T>
-constexpr Dtype dtype_of() {
-  return sizeof(T) == 8 ? Dtype::kFloat64 : Dtype::kFloat32;
-}
-
 }  // namespace
 
 void Params::init() {

@@ -93,11 +93,11 @@ void* Tensor::data_ptr() const {
 
 Tensor Tensor::reinterpret(int64_t offset, const std::vector<int64_t>& sizes,
                           const std::vector<int64_t>& strides) const {
-  int64_t base = 0;
-  check(aoti_torch_get_storage_offset(handle_, &base), "aoti_torch_get_storage_offset");
+  // The ABI's last argument is an increment of this tensor's storage offset (inductor's
+  // _reinterpret_tensor), not the offset itself.
   AtenTensorHandle handle = nullptr;
   check(aoti_torch__reinterpret_tensor(handle_, static_cast<int64_t>(sizes.size()), sizes.data(),
-                                       strides.data(), base + offset, &handle),
+                                       strides.data(), offset, &handle),
         "aoti_torch__reinterpret_tensor");
   return Tensor(handle);
 }

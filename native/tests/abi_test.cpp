@@ -98,3 +98,23 @@ TEST(Abi, MmOnATransposedView) { check_mm_and_transposed_view(); }
 TEST(Abi, EmptyAndCopy) { check_empty_and_copy(); }
 
 }  // namespace
+
+// aoti_torch__reinterpret_tensor's offset is an increment of the tensor's own storage offset: a
+// view of a view starts where the outer offset says, counted from the inner view's start. (Passing
+// the absolute offset there once put a view of a view at twice the inner offset: the CUDA cell's
+// input gates of step t > 0, and batch_first input views with a storage offset.)
+TEST(Abi, ReinterpretOffsetIsRelativeToTheView) {
+  std::vector<float> data(10);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(i);
+  Tensor t = Tensor::empty({10}, Dtype::kFloat32, Device{});
+  t.copy_from(Tensor::from_blob(data.data(), {10}, Dtype::kFloat32, Device{}));
+  const Tensor inner = t.reinterpret(3, {2, 3}, {3, 1});    // elements 3..8
+  const Tensor outer = inner.reinterpret(2, {2, 2}, {3, 1});  // rows at 5 and 8
+  const float* p = outer.data<float>();
+  EXPECT_EQ(p - t.data<float>(), 5) << "a view of a view at offset 2 of a view at offset 3";
+  Tensor got = Tensor::empty({2, 2}, Dtype::kFloat32, Device{});
+  got.copy_from(outer);
+  const float* g = got.data<float>();
+  EXPECT_TRUE(g[0] == 5 && g[1] == 6 && g[2] == 8 && g[3] == 9)
+      << fmt("view of a view = [%g, %g, %g, %g], want [5, 6, 8, 9]", g[0], g[1], g[2], g[3]);
+}

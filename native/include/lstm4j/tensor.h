@@ -16,6 +16,11 @@ namespace lstm4j {
 inline int64_t element_size(Dtype dtype) {
   return dtype == Dtype::kFloat64 ? 8 : dtype == Dtype::kFloat32 ? 4 : 2;
 }
+// The Dtype of a host element type (float or double).
+template <typename T>
+constexpr Dtype dtype_of() {
+  return sizeof(T) == 8 ? Dtype::kFloat64 : Dtype::kFloat32;
+}
 // The element type of a model's data on the host side.
 inline Dtype host_dtype(Dtype dtype) {
   return dtype == Dtype::kFloat64 ? Dtype::kFloat64 : Dtype::kFloat32;

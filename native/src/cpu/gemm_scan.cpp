@@ -9,11 +9,6 @@ namespace lstm4j {
 
 namespace {
 
-template <typename T>
-constexpr Dtype dtype_of() {
-  return sizeof(T) == 8 ? Dtype::kFloat64 : Dtype::kFloat32;
-}
-
 // out = mat1 @ mat2 (+ bias broadcast over rows when given), on LibTorch's CPU GEMM.
 void linear_out(const Tensor& out, const Tensor& mat1, const Tensor& mat2, const Tensor* bias) {
   if (bias != nullptr && bias->defined()) {

@@ -15,11 +15,6 @@ namespace lstm4j {
 namespace {
 // cudnnRNNMode_t: CUDNN_RNN_RELU = 0, CUDNN_RNN_TANH = 1, CUDNN_LSTM = 2, CUDNN_GRU = 3.
 constexpr int64_t kCudnnLstm = 2;
-
-template <typename T>
-constexpr Dtype dtype_of() {
-  return sizeof(T) == 8 ? Dtype::kFloat64 : Dtype::kFloat32;
-}
 }  // namespace
 
 bool cudnn_available() { return device::cudnn_rnn_fn() != nullptr; }

@@ -61,7 +61,7 @@ class DeviceTransfers {
   }
 
  private:
-  static constexpr Dtype kHostDtype = sizeof(T) == 8 ? Dtype::kFloat64 : Dtype::kFloat32;
+  static constexpr Dtype kHostDtype = dtype_of<T>();
   static size_t bytes(const std::vector<int64_t>& sizes) {
     size_t n = sizeof(T);
     for (int64_t s : sizes) n *= static_cast<size_t>(s);

@@ -16,9 +16,7 @@ import dev.lstm4j.nativ.binding.NativeLstmCell;
 import dev.lstm4j.spi.LoadingEngineProvider;
 import dev.lstm4j.spi.LstmCellEngine;
 import dev.lstm4j.spi.LstmEngine;
-import java.lang.ref.Cleaner;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bytedeco.javacpp.Pointer;
 
@@ -28,9 +26,6 @@ import org.bytedeco.javacpp.Pointer;
  * {@link IllegalArgumentException}, anything else a {@link dev.lstm4j.NativeException}.
  */
 public final class NativeEngineProvider extends LoadingEngineProvider {
-    /** Frees the native model and staging buffers of an engine that was dropped without close(). */
-    private static final Cleaner CLEANER = Cleaner.create();
-
     /** Loads LibTorch and lstm4j's JNI library; remembers why if that fails. */
     public NativeEngineProvider() {
         super("lstm4j's native library", Lstm4jNative::load);
@@ -98,7 +93,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         try {
             state = new NativeState<>(new NativeLstm(config.inputSize(), config.hiddenSize(), config.numLayers(),
                     config.bias(), config.bidirectional(), config.projSize(), dtype(config.dtype(), config.precision()),
-                    deviceType(device), device.index()), NativeCalls::destroy);
+                    deviceType(device), device.index()), NativeCalls::destroy, config.dtype());
         } catch (RuntimeException e) {
             throw NativeErrors.translate(e);
         }
@@ -112,7 +107,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
             state.run();
             throw NativeErrors.translate(e);
         }
-        return new NativeLstmEngine(state, config.batchFirst(), config.dtype());
+        return new NativeLstmEngine(state, config.batchFirst());
     }
 
     @Override
@@ -126,7 +121,8 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
         NativeState<NativeLstmCell> state;
         try {
             state = new NativeState<>(new NativeLstmCell(config.inputSize(), config.hiddenSize(), config.bias(),
-                    dtype(config.dtype(), Precision.FULL), deviceType(device), device.index()), NativeCalls::destroy);
+                    dtype(config.dtype(), Precision.FULL), deviceType(device), device.index()), NativeCalls::destroy,
+                    config.dtype());
         } catch (RuntimeException e) {
             throw NativeErrors.translate(e);
         }
@@ -140,7 +136,7 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
             state.run();
             throw NativeErrors.translate(e);
         }
-        return new NativeLstmCellEngine(state, config.dtype());
+        return new NativeLstmCellEngine(state);
     }
 
     /**
@@ -187,257 +183,5 @@ public final class NativeEngineProvider extends LoadingEngineProvider {
     /** Where {@link #setParameters} hands each parameter: a model's or a cell's set_parameter. */
     private interface ParameterSink {
         void set(String name, Pointer data, long numel);
-    }
-
-    /**
-     * A native model and the staging buffers of its engine: freed once, by close() or, for an engine
-     * dropped without it, by the cleaner. Holds no reference to the engine.
-     */
-    private static final class NativeState<M extends Pointer> implements Runnable {
-        final M model;
-        final java.util.function.Consumer<M> destroy;
-        final ConcurrentLinkedDeque<Staging> staging = new ConcurrentLinkedDeque<>();
-        private boolean freed;
-
-        NativeState(M model, java.util.function.Consumer<M> destroy) {
-            this.model = model;
-            this.destroy = destroy;
-        }
-
-        @Override
-        public synchronized void run() {
-            if (freed) {
-                return;
-            }
-            freed = true;
-            for (Staging s; (s = staging.pollFirst()) != null;) {
-                s.close();
-            }
-            destroy.accept(model);
-        }
-    }
-
-    /** Runs forward passes on a prepared {@link NativeLstm}. */
-    private static final class NativeLstmEngine implements LstmEngine, TorchTensors {
-        private final NativeState<NativeLstm> state;
-        private final NativeLstm lstm;
-        private final Cleaner.Cleanable cleanable;
-        private final boolean batchFirst;
-        private final DType dtype;
-        // Zero-copy calls come through TorchTensors, not through Lstm's own lifecycle: this lock keeps
-        // close() from freeing the model under them.
-        private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-        private boolean closed;
-
-        NativeLstmEngine(NativeState<NativeLstm> state, boolean batchFirst, DType dtype) {
-            this.state = state;
-            this.lstm = state.model;
-            this.cleanable = CLEANER.register(this, state);
-            this.batchFirst = batchFirst;
-            this.dtype = dtype;
-        }
-
-        @Override
-        public Output forward(org.bytedeco.pytorch.Tensor input, org.bytedeco.pytorch.Tensor h0,
-                org.bytedeco.pytorch.Tensor c0) {
-            java.util.Objects.requireNonNull(input, "input");
-            long[] out = new long[1];
-            long[] hN = new long[1];
-            long[] cN = new long[1];
-            lock.readLock().lock();
-            try {
-                if (closed) {
-                    throw new IllegalStateException("Lstm is closed");
-                }
-                lstm.forward_tensors(input.address(), batchFirst, h0 == null ? 0 : h0.address(),
-                        c0 == null ? 0 : c0.address(), out, hN, cN);
-            } catch (RuntimeException e) {
-                throw e instanceof IllegalStateException ? e : NativeErrors.translate(e);
-            } finally {
-                lock.readLock().unlock();
-            }
-            return new Output(own(out[0]), own(hN[0]), own(cN[0]));
-        }
-
-        /** A presets Tensor owning its own reference to the tensor behind {@code handle}, which is freed. */
-        private static org.bytedeco.pytorch.Tensor own(long handle) {
-            Pointer at = new Pointer() {
-                {
-                    address = handle;
-                }
-            };
-            org.bytedeco.pytorch.Tensor owned = new org.bytedeco.pytorch.Tensor(new org.bytedeco.pytorch.Tensor(at));
-            NativeLstm.delete_tensor(handle);
-            return owned;
-        }
-
-        @Override
-        public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
-                Tensor output, Tensor hN, Tensor cN) {
-            Staging s = take();
-            try {
-                NativeCalls.forward(lstm, s.in(Staging.INPUT, input), seqLen, batch, batchFirst,
-                        s.in(Staging.H0, h0), s.in(Staging.C0, c0), s.forOutput(Staging.OUTPUT, output),
-                        s.forOutput(Staging.H_N, hN), s.forOutput(Staging.C_N, cN));
-                s.out(Staging.OUTPUT, output);
-                s.out(Staging.H_N, hN);
-                s.out(Staging.C_N, cN);
-            } catch (RuntimeException e) {
-                throw NativeErrors.translate(e);
-            } finally {
-                state.staging.offerFirst(s);
-            }
-        }
-
-        @Override
-        public void forwardPacked(Tensor data, int[] batchSizes, Tensor h0, Tensor c0, Tensor output, Tensor hN,
-                Tensor cN) {
-            long[] sizes = new long[batchSizes.length];
-            for (int t = 0; t < sizes.length; t++) {
-                sizes[t] = batchSizes[t];
-            }
-            Staging s = take();
-            try {
-                NativeCalls.forward_packed(lstm, s.in(Staging.INPUT, data), sizes, sizes.length,
-                        s.in(Staging.H0, h0), s.in(Staging.C0, c0), s.forOutput(Staging.OUTPUT, output),
-                        s.forOutput(Staging.H_N, hN), s.forOutput(Staging.C_N, cN));
-                s.out(Staging.OUTPUT, output);
-                s.out(Staging.H_N, hN);
-                s.out(Staging.C_N, cN);
-            } catch (RuntimeException e) {
-                throw NativeErrors.translate(e);
-            } finally {
-                state.staging.offerFirst(s);
-            }
-        }
-
-        @Override
-        public DeviceStream openStream(int batch) {
-            lock.readLock().lock();
-            try {
-                if (closed) {
-                    throw new IllegalStateException("Lstm is closed");
-                }
-                // Models that run the device scan: CUDA models of full precision (and, for the tests,
-                // the device algorithm on the CPU); every other CPU model keeps its state in Java.
-                if (!NativeCalls.streams_on_device(lstm)) {
-                    return null;
-                }
-                return new NativeDeviceStream(NativeCalls.new_device_state(lstm, batch));
-            } catch (RuntimeException e) {
-                throw e instanceof IllegalStateException ? e : NativeErrors.translate(e);
-            } finally {
-                lock.readLock().unlock();
-            }
-        }
-
-        /** A state on the model's device; freed by close() or, if dropped, by the cleaner. */
-        private final class NativeDeviceStream implements DeviceStream {
-            private final long handle;
-            private final Cleaner.Cleanable freeing;
-
-            NativeDeviceStream(long handle) {
-                this.handle = handle;
-                this.freeing = CLEANER.register(this, () -> NativeCalls.delete_device_state(handle));
-            }
-
-            @Override
-            public void set(Tensor h, Tensor c) {
-                Staging s = take();
-                try {
-                    NativeCalls.set_device_state(lstm, handle, s.in(Staging.H0, h), s.in(Staging.C0, c));
-                } catch (RuntimeException e) {
-                    throw NativeErrors.translate(e);
-                } finally {
-                    state.staging.offerFirst(s);
-                }
-            }
-
-            @Override
-            public void get(Tensor h, Tensor c) {
-                Staging s = take();
-                try {
-                    NativeCalls.get_device_state(lstm, handle, s.forOutput(Staging.H_N, h), s.forOutput(Staging.C_N, c));
-                    s.out(Staging.H_N, h);
-                    s.out(Staging.C_N, c);
-                } catch (RuntimeException e) {
-                    throw NativeErrors.translate(e);
-                } finally {
-                    state.staging.offerFirst(s);
-                }
-            }
-
-            @Override
-            public void forward(Tensor chunk, int seqLen, int batch, boolean batchFirst, Tensor output) {
-                Staging s = take();
-                try {
-                    NativeCalls.forward_stream(lstm, s.in(Staging.INPUT, chunk), seqLen, batch, batchFirst, handle,
-                            s.forOutput(Staging.OUTPUT, output));
-                    s.out(Staging.OUTPUT, output);
-                } catch (RuntimeException e) {
-                    throw NativeErrors.translate(e);
-                } finally {
-                    state.staging.offerFirst(s);
-                }
-            }
-
-            @Override
-            public void close() {
-                freeing.clean();
-            }
-        }
-
-        /** Staging buffers of a finished call (one set per caller running at once), or new ones. */
-        private Staging take() {
-            Staging s = state.staging.pollFirst();
-            return s != null ? s : new Staging(dtype);
-        }
-
-        @Override
-        public void close() {
-            lock.writeLock().lock();
-            try {
-                closed = true;
-                cleanable.clean();
-            } finally {
-                lock.writeLock().unlock();
-            }
-        }
-    }
-
-    /** Runs steps on a prepared {@link NativeLstmCell}. */
-    private static final class NativeLstmCellEngine implements LstmCellEngine {
-        private final NativeState<NativeLstmCell> state;
-        private final Cleaner.Cleanable cleanable;
-        private final DType dtype;
-
-        NativeLstmCellEngine(NativeState<NativeLstmCell> state, DType dtype) {
-            this.state = state;
-            this.cleanable = CLEANER.register(this, state);
-            this.dtype = dtype;
-        }
-
-        @Override
-        public void forward(Tensor input, int batch, Tensor h0, Tensor c0, Tensor h1, Tensor c1) {
-            Staging s = state.staging.pollFirst();
-            if (s == null) {
-                s = new Staging(dtype);
-            }
-            try {
-                NativeCalls.forward_cell(state.model, s.in(Staging.INPUT, input), batch, s.in(Staging.H0, h0),
-                        s.in(Staging.C0, c0), s.forOutput(Staging.H_N, h1), s.forOutput(Staging.C_N, c1));
-                s.out(Staging.H_N, h1);
-                s.out(Staging.C_N, c1);
-            } catch (RuntimeException e) {
-                throw NativeErrors.translate(e);
-            } finally {
-                state.staging.offerFirst(s);
-            }
-        }
-
-        @Override
-        public void close() {
-            cleanable.clean();
-        }
     }
 }
