@@ -21,7 +21,8 @@ template <typename T>
 void forward_device_states(Lstm::Impl& m, const StepLayout& io, const T* input, T* output,
                            Tensor& h_state, Tensor& c_state, bool zero_state);
 
-// The scan itself, on device memory. x is (rows, I) with step t's n[t] rows contiguous at row0[t]
+// The scan itself, on device memory: the stack runner (stack.h) with the device executor and its
+// states policy (device_scan.cpp). x is (rows, I) with step t's n[t] rows contiguous at row0[t]
 // (time-major or packed: b_stride 1); h_state (L*D, B, P) and c_state (L*D, B, H) hold (h0, c0)
 // on entry and (h_n, c_n) on return; zero_state says they are zeros (made on the device), which
 // lets the first step skip h0 W_hh^T when W_hh is all finite. Returns the output, (rows, D * P),

@@ -64,17 +64,7 @@ final class NativeLstmEngine implements LstmEngine, TorchTensors {
     @Override
     public void forward(Tensor input, int seqLen, int batch, boolean batchFirst, Tensor h0, Tensor c0,
             Tensor output, Tensor hN, Tensor cN) {
-        try (var loan = state.borrow()) {
-            Staging s = loan.staging;
-            NativeCalls.forward(lstm, s.in(Staging.INPUT, input), seqLen, batch, batchFirst,
-                    s.in(Staging.H0, h0), s.in(Staging.C0, c0), s.forOutput(Staging.OUTPUT, output),
-                    s.forOutput(Staging.H_N, hN), s.forOutput(Staging.C_N, cN));
-            s.out(Staging.OUTPUT, output);
-            s.out(Staging.H_N, hN);
-            s.out(Staging.C_N, cN);
-        } catch (RuntimeException e) {
-            throw NativeErrors.translate(e);
-        }
+        run(input, null, seqLen, batch, batchFirst, h0, c0, output, hN, cN);
     }
 
     @Override
@@ -84,11 +74,25 @@ final class NativeLstmEngine implements LstmEngine, TorchTensors {
         for (int t = 0; t < sizes.length; t++) {
             sizes[t] = batchSizes[t];
         }
+        run(data, sizes, 0, 0, false, h0, c0, output, hN, cN);
+    }
+
+    /** A padded forward ({@code batchSizes} null) or a packed one, through staging buffers. */
+    private void run(Tensor input, long[] batchSizes, int seqLen, int batch, boolean batchFirst, Tensor h0,
+            Tensor c0, Tensor output, Tensor hN, Tensor cN) {
         try (var loan = state.borrow()) {
             Staging s = loan.staging;
-            NativeCalls.forward_packed(lstm, s.in(Staging.INPUT, data), sizes, sizes.length,
-                    s.in(Staging.H0, h0), s.in(Staging.C0, c0), s.forOutput(Staging.OUTPUT, output),
-                    s.forOutput(Staging.H_N, hN), s.forOutput(Staging.C_N, cN));
+            Pointer in = s.in(Staging.INPUT, input);
+            Pointer h = s.in(Staging.H0, h0);
+            Pointer c = s.in(Staging.C0, c0);
+            Pointer out = s.forOutput(Staging.OUTPUT, output);
+            Pointer hOut = s.forOutput(Staging.H_N, hN);
+            Pointer cOut = s.forOutput(Staging.C_N, cN);
+            if (batchSizes == null) {
+                NativeCalls.forward(lstm, in, seqLen, batch, batchFirst, h, c, out, hOut, cOut);
+            } else {
+                NativeCalls.forward_packed(lstm, in, batchSizes, batchSizes.length, h, c, out, hOut, cOut);
+            }
             s.out(Staging.OUTPUT, output);
             s.out(Staging.H_N, hN);
             s.out(Staging.C_N, cN);
