@@ -1,7 +1,7 @@
 // The front of lstm4j's C++ core: lstm4j::Lstm and LstmCell. It validates once, here, what the
-// caller passes, picks the algorithm once at prepare(), and hands each forward to it: the host
-// stack runner (stack.h) with the team scan, the LibTorch-GEMM scan or the oneDNN layer (cpu/), or
-// the device scan (cuda/).
+// caller passes, picks the algorithm once at prepare(), and hands each forward to it: the stack
+// runner (stack.h) with the team scan, the LibTorch-GEMM scan or the oneDNN layer (cpu/), or with
+// the device scan (cuda/). The entry points on device tensors and streaming state: lstm_device.cpp.
 #include "lstm4j/lstm.h"
 
 #include <algorithm>
@@ -21,7 +21,7 @@ namespace lstm4j {
 
 namespace {
 
-// The algorithm a prepared model runs for padded batches (packed ones: see run_packed).
+// The algorithm a prepared model runs for padded batches (packed ones: see forward_packed).
 Algorithm resolve(const Config& c, Algorithm chosen) {
   if (!c.device.is_cpu()) {
     // cuDNN when asked for and present (a LibTorch without it runs the device scan).
