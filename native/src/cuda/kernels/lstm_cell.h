@@ -5,9 +5,10 @@
 // Plain C++ usable as __host__ __device__: nvcc builds the CUDA kernel (lstm_cell.cu) from it, and
 // the C++ tests run the very same function on the CPU (cell_rows_host) against the CPU cell.
 //
-// Differences from _thnn_fused_lstm_cell that cannot change a bit: both biases are already in the
-// input gates (the fused cell adds two zero biases), no workspace is written, and h goes straight
-// into its (strided) output rows, c is updated in place.
+// Differences from _thnn_fused_lstm_cell: both biases are already in the input gates (the fused
+// cell adds two zero biases, which changes no value, at most the sign of a zero), a null hidden
+// gates means zero (the first step of a zero state), no workspace is written, h goes straight into
+// its (strided) output rows and c is updated in place.
 #pragma once
 
 #include <cstdint>
