@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The GPU check: every golden case on cuda:0 in float32 (and the float32 LSTM cases in bfloat16 and
-# float16, also against PyTorch's own 16-bit nn.LSTM), then the bench grid on cuda:0 next to
+# The GPU check: every golden case on cuda:0 in float32 through lstm4j's CUDA cell kernel first
+# (the cell path that ran is printed first and last), then again through LibTorch's fused cell (the
+# fallback), the float32 LSTM cases in bfloat16 and float16 (also against PyTorch's own 16-bit
+# nn.LSTM), then the bench grid on cuda:0 next to
 # PyTorch's own nn.LSTM (cuDNN) timed on the same machine when a Python torch is present. Runs from
 # a folder made by scripts/gpu-pack.sh, or from the repository after `./lstm4j help` has built it
 # (then with the JDK on the PATH).
@@ -77,8 +79,22 @@ lstm4j() {
 jvm_extra=()
 
 status=0
-echo "== golden cases on $device, float32/float64 (tolerance 5e-6 / 1e-12 vs PyTorch's float64 truth)"
-lstm4j verify --backend native --device "$device" "$golden"/*.safetensors || status=1
+if [ -z "$cpu" ]; then
+  # lstm4j's own CUDA cell kernel first (2 ops per step): verify prints the cell path it runs
+  # ("kernel: ..." or "libtorch: ..." with every reason the kernel did not load) before any case.
+  echo "== golden cases on $device with lstm4j's CUDA cell kernel, float32/float64 (tolerance 5e-6 / 1e-12 vs PyTorch's float64 truth)"
+  log="$(mktemp)"
+  lstm4j verify --backend native --device "$device" "$golden"/*.safetensors 2>&1 | tee "$log" \
+    || status=1
+  cell_path="$(grep -m1 '^cell path on ' "$log" || echo "cell path: not reported")"
+  rm -f "$log"
+  echo "== the same with LibTorch's fused cell (the fallback, 3 ops per step: LSTM4J_CUDA_CELL=libtorch)"
+  LSTM4J_CUDA_CELL=libtorch lstm4j verify --backend native --device "$device" "$golden"/*.safetensors \
+    || status=1
+else
+  echo "== golden cases on $device, float32/float64 (tolerance 5e-6 / 1e-12 vs PyTorch's float64 truth)"
+  lstm4j verify --backend native --device "$device" "$golden"/*.safetensors || status=1
+fi
 if [ -n "$cpu" ]; then
   # The device scan (the CUDA path's code) on LibTorch's CPU operations.
   echo "== golden cases on cpu through the device scan"
@@ -98,6 +114,12 @@ else
     echo "== golden float32 LSTM cases on cuda:0 in $p (truth bound per precision; and vs PyTorch's $p)"
     lstm4j verify --backend native --device cuda:0 --precision "$p" ${torch16:+--torch16 "$torch16"} \
       "$golden"/*.safetensors || status=1
+    # 16-bit runs cuDNN by default; the device scan (and so the cell kernel's 16-bit code) on demand.
+    echo "== the same in $p through the device scan and its cell"
+    jvm_extra=(-Dlstm4j.native.cpuAlgorithm=device)
+    lstm4j verify --backend native --device cuda:0 --precision "$p" ${torch16:+--torch16 "$torch16"} \
+      "$golden"/*.safetensors || status=1
+    jvm_extra=()
   done
 fi
 
@@ -110,4 +132,5 @@ if [ -z "$cpu" ] && python3 -c 'import torch; assert torch.cuda.is_available()' 
 elif [ -z "$cpu" ]; then
   echo "gpu-check: no Python torch with CUDA here: cuDNN column skipped"
 fi
+[ -z "$cpu" ] && echo "gpu-check: $cell_path"
 exit $status

@@ -169,6 +169,10 @@ int32_t Lstm::cuda_device_count() { return device::cuda_device_count(); }
 double Lstm::fma_peak_gflops(int32_t threads) { return cpu::fma_peak_gflops(threads); }
 std::string Lstm::cuda_unavailable_reason() { return device::cuda_unavailable_reason(); }
 
+std::string Lstm::cuda_cell_path(int32_t device_index) {
+  return device::cuda_cell_path(device_index);
+}
+
 int64_t Lstm::input_size() const { return impl_->config.input_size; }
 int64_t Lstm::hidden_size() const { return impl_->config.hidden_size; }
 int64_t Lstm::num_layers() const { return impl_->config.num_layers; }

@@ -1,7 +1,8 @@
 // The device scan's operations per step, counted on the CPU (the device ops table counts every
 // LibTorch call it makes): per step and direction one W_hh GEMM and one cell writing h straight into
 // the output, for padded and packed batches; a zero initial state skips exactly one GEMM per layer
-// and direction when W_hh is finite, and none when it holds a NaN.
+// and direction when W_hh is finite, and none when it holds a NaN. The same for CUDA's table with
+// lstm4j's cell kernel, run here with the kernel emulated on the CPU (emulated_cell_kernel.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "cuda/device_ops.h"
+#include "emulated_cell_kernel.h"
 #include "lstm4j/lstm.h"
 
 namespace {
@@ -115,6 +117,43 @@ TEST(DeviceLaunches, ProjectionAddsOneGemm) {
 // A zero state is made on the device (as many ops as uploading h0 and c0) and skips the first
 // step's W_hh GEMM per layer and direction, unless W_hh holds a NaN (PyTorch's NaN must appear).
 TEST(DeviceLaunches, ZeroStateSkipsFirstGemmOnlyWithFiniteWhh) {
+  Model finite(2, true, 0);
+  EXPECT_EQ(finite.padded(5, false, false) - finite.padded(5, false, true), 4u);
+  Model nan(2, true, 0, std::nanf(""));
+  EXPECT_EQ(nan.padded(5, false, false), nan.padded(5, false, true));
+}
+
+// CUDA's table with lstm4j's cell kernel: the cell is one launch that writes h into the output
+// and c in place, so a step is 2 ops as on the CPU (LibTorch's fused cell needed a third, the copy
+// of h). The emulated kernel must have run once per step, layer and direction.
+TEST(DeviceLaunches, KernelTableTwoOpsPerStep) {
+  lstm4j::device::ScopedCpuOps kernel_table(lstm4j::test::emulated_kernel_ops());
+  for (bool bidirectional : {false, true}) {
+    Model m(2, bidirectional, 0);
+    const uint64_t k0 = lstm4j::test::emulated_launches;
+    const uint64_t a = m.padded(10, false, true), b = m.padded(20, false, true);
+    std::printf("kernel table, padded, %s: %.1f ops per step and direction\n",
+                bidirectional ? "bidirectional" : "unidirectional",
+                static_cast<double>(b - a) / (10.0 * static_cast<double>(m.layers * m.dirs)));
+    EXPECT_EQ(b - a, static_cast<uint64_t>(10 * 2 * m.layers * m.dirs));
+    EXPECT_EQ(lstm4j::test::emulated_launches - k0,
+              static_cast<uint64_t>(30 * m.layers * m.dirs));
+    EXPECT_EQ(m.padded(10, true, true), a + 2);
+    Model p(1, bidirectional, 0);
+    const uint64_t pa = p.packed(10), pb = p.packed(20);
+    std::printf("kernel table, packed, %s: %.1f ops per step and direction\n",
+                bidirectional ? "bidirectional" : "unidirectional",
+                static_cast<double>(pb - pa) / (10.0 * static_cast<double>(p.dirs)));
+    EXPECT_EQ(pb - pa, static_cast<uint64_t>(10 * 2 * p.dirs));
+  }
+  Model proj(1, false, 2);
+  EXPECT_EQ(proj.padded(20, false, true) - proj.padded(10, false, true), 30u);
+}
+
+// The kernel takes a null hidden_gates as zero: a zero state skips the first GEMM without the
+// zero-filled gates the fused cell needed (no extra op), and never with a NaN in W_hh.
+TEST(DeviceLaunches, KernelTableZeroStateSkipsFirstGemmOnlyWithFiniteWhh) {
+  lstm4j::device::ScopedCpuOps kernel_table(lstm4j::test::emulated_kernel_ops());
   Model finite(2, true, 0);
   EXPECT_EQ(finite.padded(5, false, false) - finite.padded(5, false, true), 4u);
   Model nan(2, true, 0, std::nanf(""));

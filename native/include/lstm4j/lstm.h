@@ -127,6 +127,11 @@ class Lstm {
   // The float32 FMA peak of this machine with `threads` threads, measured (about 0.1 s), GFLOP/s.
   static double fma_peak_gflops(int32_t threads);
   static std::string cuda_unavailable_reason();
+  // Which LSTM cell the device scan runs on CUDA device `device_index`: "kernel: ..." (lstm4j's
+  // own cell kernel, 2 ops per step), "libtorch: ..." (LibTorch's fused cell plus a copy, 3 ops,
+  // with every reason the kernel could not load), or "unavailable: ..." without CUDA. The first
+  // call for a device loads the kernel there.
+  static std::string cuda_cell_path(int32_t device_index);
 
   int64_t input_size() const;
   int64_t hidden_size() const;

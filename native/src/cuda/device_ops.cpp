@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/lstm_gates.h"
+#include "cuda/kernels/cell_module.h"
 
 namespace lstm4j::device {
 
@@ -14,6 +15,8 @@ namespace {
 
 // Per thread, so that a test's count is not disturbed by other threads' calls.
 thread_local uint64_t t_launches = 0;
+// ScopedCpuOps: the table ops_for(cpu) returns on this thread instead of kCpuOps (tests only).
+thread_local const Ops* t_cpu_ops = nullptr;
 
 // ---- CPU: LibTorch's GEMMs and our gate kernel; lets the tests run the device scan on CPU. ----
 
@@ -49,10 +52,14 @@ using CudaFusedLstmCell = AOTITorchError (*)(AtenTensorHandle input_gates,
                                              AtenTensorHandle* hidden_bias, AtenTensorHandle* ret0,
                                              AtenTensorHandle* ret1, AtenTensorHandle* ret2);
 using CudaGetDeviceCount = int (*)(int*);  // cudaError_t cudaGetDeviceCount(int*)
+// shim.h (USE_CUDA part, exported by libtorch_cuda.so): LibTorch's current stream of a device.
+using CudaCurrentStream = AOTITorchError (*)(int32_t device_index, void** ret_stream);
 
 struct Cuda {
-  Ops ops{};
+  Ops ops{};         // LibTorch's fused cell plus a copy of h: 3 ops per step
+  Ops kernel_ops{};  // lstm4j's cell kernel: 2 ops per step
   CudaFusedLstmCell fused_cell = nullptr;
+  CudaCurrentStream current_stream = nullptr;
   CudnnRnn cudnn_rnn = nullptr;  // optional: a LibTorch without cuDNN runs the device scan
   int device_count = 0;
   std::string error;  // why CUDA is not usable; empty when it is
@@ -75,6 +82,18 @@ bool cuda_cell(const Tensor& ig, int64_t ig_stride, const Tensor& hg, Tensor& c,
   return false;
 }
 
+static_assert(static_cast<int32_t>(Dtype::kFloat16) == static_cast<int32_t>(kernels::CellType::kF16) &&
+                  static_cast<int32_t>(Dtype::kBFloat16) == static_cast<int32_t>(kernels::CellType::kBF16) &&
+                  static_cast<int32_t>(Dtype::kFloat64) == static_cast<int32_t>(kernels::CellType::kF64),
+              "CellType follows Dtype's order");
+
+void cuda_cell_kernel(const CellArgs& a) {
+  void* stream = nullptr;
+  check(cuda().current_stream(a.device_index, &stream), "aoti_torch_get_current_cuda_stream");
+  kernels::launch_cell_kernel(a.device_index, stream, static_cast<kernels::CellType>(a.dtype), a.gx,
+                              a.gx_stride, a.gh, a.c, a.h, a.h_stride, a.n, a.hidden);
+}
+
 }  // namespace
 
 uint64_t launches() { return t_launches; }
@@ -93,8 +112,28 @@ void Ops::mm_out(const Tensor& out, const Tensor& self, const Tensor& mat2, cons
 bool Ops::cell(const Tensor& ig, int64_t ig_stride, const Tensor& hg, Tensor& c,
                const Tensor& h_out, int64_t n, int64_t hidden, Dtype dtype) const {
   ++t_launches;
-  return cell_fn(ig, ig_stride, hg, c, h_out, n, hidden, dtype);
+  if (cell_kernel == nullptr) return cell_fn(ig, ig_stride, hg, c, h_out, n, hidden, dtype);
+  // Pointers and strides only: no LibTorch call queues anything here (the launch is the one op).
+  int64_t* h_strides = nullptr;
+  int32_t device_index = 0;
+  check(aoti_torch_get_strides(h_out.get(), &h_strides), "aoti_torch_get_strides");
+  check(aoti_torch_get_device_index(c.get(), &device_index), "aoti_torch_get_device_index");
+  cell_kernel(CellArgs{dtype, device_index, ig.data_ptr(), ig_stride,
+                       hg.defined() ? hg.data_ptr() : nullptr, c.data_ptr(), h_out.data_ptr(),
+                       h_strides[0], n, hidden});
+  return true;
 }
+
+Ops with_cell_kernel(const Ops& gemms, CellKernel kernel) {
+  Ops o = gemms;
+  o.cell_fn = nullptr;
+  o.cell_needs_hidden_gates = false;  // the kernel reads a null hidden_gates as zero
+  o.cell_kernel = kernel;
+  return o;
+}
+
+ScopedCpuOps::ScopedCpuOps(const Ops& ops) : previous_(t_cpu_ops) { t_cpu_ops = &ops; }
+ScopedCpuOps::~ScopedCpuOps() { t_cpu_ops = previous_; }
 
 void Ops::copy(const Tensor& dst, const Tensor& src, bool non_blocking) const {
   ++t_launches;
@@ -166,7 +205,11 @@ Cuda load_cuda() {
   c.ops.cell_fn = cuda_cell;
   c.cudnn_rnn = reinterpret_cast<CudnnRnn>(dlsym(lib, "aoti_torch_cuda__cudnn_rnn"));
   c.ops.cell_needs_hidden_gates = true;
+  // Optional: without it the kernel cannot find LibTorch's stream, and the fused cell runs.
+  c.current_stream =
+      reinterpret_cast<CudaCurrentStream>(dlsym(lib, "aoti_torch_get_current_cuda_stream"));
   if (!c.error.empty()) return c;
+  c.kernel_ops = with_cell_kernel(c.ops, cuda_cell_kernel);
   // libcudart is a dependency of libtorch_cuda: found through its handle (opened RTLD_LOCAL).
   auto count = reinterpret_cast<CudaGetDeviceCount>(dlsym(lib, "cudaGetDeviceCount"));
   if (count == nullptr) {
@@ -190,16 +233,39 @@ const Cuda& cuda() {
   return c;
 }
 
+// Why lstm4j's cell kernel cannot run on CUDA device `index` (empty when it can).
+std::string kernel_why_not(const Cuda& c, int32_t index) {
+  if (c.current_stream == nullptr) return "libtorch_cuda.so lacks aoti_torch_get_current_cuda_stream";
+  return kernels::load_cell_kernel(index);
+}
+
 }  // namespace
 
 const Ops& ops_for(Device device) {
-  if (device.is_cpu()) return kCpuOps;
+  if (device.is_cpu()) return t_cpu_ops != nullptr ? *t_cpu_ops : kCpuOps;
   const Cuda& c = cuda();
   if (!c.error.empty()) throw Error("CUDA is not available: " + c.error, ErrorKind::kUnavailable);
   LSTM4J_CHECK(device.index >= 0 && device.index < c.device_count,
                device.str() + " does not exist: " + std::to_string(c.device_count) +
                    " CUDA device(s) visible");
-  return c.ops;
+  // The kernel's module is loaded once per device; where it cannot be, LibTorch's fused cell runs.
+  return kernel_why_not(c, device.index).empty() ? c.kernel_ops : c.ops;
+}
+
+std::string cuda_cell_path(int32_t device_index) {
+  const Cuda& c = cuda();
+  if (!c.error.empty()) return "unavailable: CUDA is not available: " + c.error;
+  if (device_index < 0 || device_index >= c.device_count) {
+    return "unavailable: cuda:" + std::to_string(device_index) + " does not exist";
+  }
+  const std::string why_not = kernel_why_not(c, device_index);
+  if (why_not.empty()) {
+    return "kernel: lstm4j's CUDA cell kernel, 2 ops per step and direction (" +
+           kernels::cell_kernel_build_info() + ")";
+  }
+  return "libtorch: LibTorch's _thnn_fused_lstm_cell plus a copy of h, 3 ops per step and "
+         "direction; the kernel did not load: " +
+         why_not;
 }
 
 CudnnRnn cudnn_rnn_fn() {

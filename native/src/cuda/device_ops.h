@@ -19,6 +19,23 @@ namespace lstm4j::device {
 // CUDA a call may launch more than one kernel, which the count does not see).
 uint64_t launches();
 
+// One launch of a cell kernel: the pointers and strides Ops::cell read off its tensors. gh null
+// when h_{t-1} W_hh^T is zero; c (n, hidden) contiguous, updated in place; h rows h_stride apart.
+struct CellArgs {
+  Dtype dtype;
+  int32_t device_index;
+  const void* gx;
+  int64_t gx_stride;
+  const void* gh;
+  void* c;
+  void* h;
+  int64_t h_stride;
+  int64_t n;
+  int64_t hidden;
+};
+// Queues the cell of `args` (on CUDA: lstm4j's kernel on LibTorch's current stream).
+using CellKernel = void (*)(const CellArgs& args);
+
 struct Ops {
   // out = beta * self + alpha * (mat1 @ mat2); out = self @ mat2.
   AOTITorchError (*addmm_out_fn)(AtenTensorHandle out, AtenTensorHandle self, AtenTensorHandle mat1,
@@ -34,6 +51,10 @@ struct Ops {
                   Tensor& c, const Tensor& h_out, int64_t n, int64_t hidden, Dtype dtype);
   // Whether the cell needs defined hidden_gates (CUDA's fused cell takes no null).
   bool cell_needs_hidden_gates;
+  // When set, the cell is this kernel instead of cell_fn: one operation that reads the gates,
+  // updates c in place and writes h into h_out's rows (CUDA with lstm4j's kernel: 2 operations per
+  // step and direction instead of 3).
+  CellKernel cell_kernel = nullptr;
 
   void addmm_out(const Tensor& out, const Tensor& self, const Tensor& mat1, const Tensor& mat2,
                  const char* what) const;
@@ -47,8 +68,31 @@ struct Ops {
 };
 
 // The operations for `device`. For CUDA, throws Error saying why CUDA is not available, or that
-// the device index does not exist.
+// the device index does not exist. On CUDA the table with lstm4j's cell kernel when it loaded on
+// that device (cuda_cell_path says which), else LibTorch's fused cell.
 const Ops& ops_for(Device device);
+
+// `gemms` with `kernel` as the cell: the table CUDA runs with lstm4j's kernel, built the same way
+// for the tests with a CPU emulation of the kernel.
+Ops with_cell_kernel(const Ops& gemms, CellKernel kernel);
+
+// For tests: while alive, ops_for(cpu) on this thread returns `ops` (e.g. with_cell_kernel on the
+// CPU's GEMMs and an emulated kernel), so the device scan runs the CUDA table's op logic on CPU.
+class ScopedCpuOps {
+ public:
+  explicit ScopedCpuOps(const Ops& ops);
+  ~ScopedCpuOps();
+  ScopedCpuOps(const ScopedCpuOps&) = delete;
+  ScopedCpuOps& operator=(const ScopedCpuOps&) = delete;
+
+ private:
+  const Ops* previous_;
+};
+
+// Which cell the device scan runs on CUDA device `device_index`: lstm4j's kernel ("kernel: ..."),
+// or LibTorch's fused cell plus a copy ("libtorch: " and every reason the kernel could not load);
+// "unavailable: " and why when CUDA cannot be used. Loads the kernel on that device if not yet.
+std::string cuda_cell_path(int32_t device_index);
 
 // c_shim_cuda.h (checked against pytorch/pytorch torch/csrc/inductor/aoti_torch/generated/
 // c_shim_cuda.h): aten::_cudnn_rnn. Optional tensors are pointers to handles (null for None);

@@ -71,4 +71,11 @@ public class NativeLstm extends Pointer {
 
     /** Why CUDA cannot be used here; empty when it can. */
     public static native @StdString String cuda_unavailable_reason();
+
+    /**
+     * Which LSTM cell the device scan runs on CUDA device {@code deviceIndex}: {@code "kernel: ..."}
+     * (lstm4j's cell kernel), {@code "libtorch: ..."} (LibTorch's fused cell plus a copy, with why
+     * the kernel did not load) or {@code "unavailable: ..."} without CUDA.
+     */
+    public static native @StdString String cuda_cell_path(int deviceIndex);
 }

@@ -8,6 +8,7 @@ import dev.lstm4j.Precision;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.io.Safetensors;
+import dev.lstm4j.nativ.binding.NativeLstm;
 import dev.lstm4j.tools.golden.GoldenCase;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -73,6 +74,10 @@ final class VerifyCommand implements Callable<Integer> {
         } catch (IllegalStateException | IllegalArgumentException ex) {
             err.println("lstm4j verify: " + ex.getMessage());
             return Main.BAD_INPUT;
+        }
+        if (backend == Backend.NATIVE && !device.isCpu()) {
+            // Which cell the device scan runs there (the GPU check reports it before any case).
+            out.println("cell path on " + device + ": " + NativeLstm.cuda_cell_path(device.index()));
         }
         int passed = 0;
         int failed = 0;
