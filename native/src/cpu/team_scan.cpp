@@ -7,6 +7,7 @@
 // loop. With a packed batch, step t runs only its n[t] sequences: finished ones drop out of the
 // GEMMs, and in the reverse direction a sequence joins at its own last step with its initial state.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "cpu/gemm_f32.h"
@@ -40,9 +41,13 @@ int parts_for(int64_t flops, int64_t width, int64_t align, int team_size) {
 // (each output element is one FMA chain in k order). Returns the row parts, or 1 for the unit split.
 constexpr int64_t kRowsPerPart = 16;
 constexpr int64_t kRowAlign = 4;
+// LSTM4J_CPU_SPLIT=rows or units forces one split wherever it can run (an A/B switch for
+// measurements, read by the JAVA engine too); unset, the shape chooses.
 int row_split_parts(int64_t batch, int team_size) {
-  if (team_size <= 1) return 1;
-  const int64_t parts = std::min<int64_t>(team_size, batch / kRowsPerPart);
+  const char* force = std::getenv("LSTM4J_CPU_SPLIT");
+  const bool rows = force != nullptr && std::strcmp(force, "rows") == 0;
+  if (team_size <= 1 || (force != nullptr && std::strcmp(force, "units") == 0)) return 1;
+  const int64_t parts = std::min<int64_t>(team_size, batch / (rows ? kRowAlign : kRowsPerPart));
   return parts >= 2 ? static_cast<int>(parts) : 1;
 }
 
@@ -102,6 +107,7 @@ class TeamScan {
     const int64_t B = io.batch, H = c_.hidden_size, D = c_.num_directions, G = c_.G();
     fuse_ = fuse_input_projection(
         B, std::max(c_.input_size, c_.num_layers > 1 ? D * c_.P() : 0), H, sizeof(T), team_size_);
+    row_parts_ = row_split_parts(B, team_size_);
     gx_ = ws.get<T>(Workspace::kGx, fuse_ ? B * G : io.rows * D * G);
     gh_ = ws.get<T>(Workspace::kGh, B * G);
     h_full_ = c_.proj_size > 0 ? ws.get<T>(Workspace::kHFull, B * H) : nullptr;
@@ -128,7 +134,7 @@ class TeamScan {
     const StepLayout& lay = *io.y_lay;
     const int64_t H = c_.hidden_size, Pn = c_.P(), G = c_.G(), T_ = lay.steps;
     const CellParams<T> cp(c_, m_.params.layer(io.layer), io.in, static_cast<int>(dir.d));
-    const int row_parts = row_split_parts(lay.batch, team_size_);
+    const int row_parts = row_parts_;
     if (row_parts > 1) {
       // Each part carries its own rows through every step: no hand-off inside the time loop, and
       // a core taken away for a while delays only its rows.
@@ -231,6 +237,7 @@ class TeamScan {
   cpu::Team& team_;
   const int team_size_;
   bool fuse_ = false;
+  int row_parts_ = 1;
   T* gx_ = nullptr;
   T* gh_ = nullptr;
   T* h_full_ = nullptr;

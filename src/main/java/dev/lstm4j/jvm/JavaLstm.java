@@ -50,6 +50,8 @@ final class JavaLstm<A> {
     private final Team team;
     /** Parts a phase is split into at most: this model's thread count, capped at the team's size. */
     private final int threads;
+    /** How the time loop is split: per shape unless {@link Split#ENV} forces one (measurements). */
+    private final Split split = Split.fromEnvironment();
     /** Above this many elements the input projection is computed step by step (tests lower it). */
     private final long gxLimit;
     /** Workspaces of finished calls (an ArrayDeque, unlike a linked deque, allocates nothing per call). */
@@ -458,7 +460,7 @@ final class JavaLstm<A> {
                 }
                 Rows<A> pass = ws.rows;
                 pass.set(l, d, layerIn, in, y, T, n, row0, bStride, B, h0, c, wholeGx, gx);
-                int rowParts = rowSplitParts(B, threads);
+                int rowParts = rowSplitParts(B, threads, split);
                 if (rowParts > 1) {
                     pass.parts = rowParts;
                     team.run(rowParts, pass);
@@ -492,9 +494,31 @@ final class JavaLstm<A> {
      * units: a small batch has too few rows to share. Either way each output element is one FMA chain
      * in k order: the same bits.
      */
-    static int rowSplitParts(int batch, int threads) {
-        int parts = Math.min(threads, batch / ROWS_PER_PART);
+    static int rowSplitParts(int batch, int threads, Split split) {
+        if (split == Split.UNITS) {
+            return 1;
+        }
+        int parts = Math.min(threads, split == Split.ROWS ? batch / ROW_ALIGN : batch / ROWS_PER_PART);
         return threads > 1 && parts >= 2 ? parts : 1;
+    }
+
+    /** The split of the time loop: chosen per shape ({@code AUTO}), or forced for measurements. */
+    enum Split {
+        AUTO, ROWS, UNITS;
+
+        /**
+         * From the environment variable {@value #ENV} ({@code rows}, {@code units}; unset or anything else:
+         * {@code AUTO}), which the native team scan reads too: an A/B switch for measurements.
+         */
+        static Split fromEnvironment() {
+            String v = System.getenv(ENV);
+            if ("rows".equals(v)) {
+                return ROWS;
+            }
+            return "units".equals(v) ? UNITS : AUTO;
+        }
+
+        static final String ENV = "LSTM4J_CPU_SPLIT";
     }
 
     /**
