@@ -133,6 +133,28 @@ int main(int argc, char** argv) {
     team.run(parts, input_gemm);
     for (t_now = 0; t_now < T; ++t_now) team.run(parts, real_step);
   }), 2.0 * rows * I * G + flops_rec);
+  // The same steps split by batch rows, as the team scan splits a large batch: each part runs its
+  // rows through all T steps (own input GEMM, W_hh GEMM, gate pass), one hand-off in all.
+  std::vector<float> gh_rows(B * G), c_rows(B * H, 0.0f), h_rows = random_floats(B * H, 5);
+  auto row_part = [&](int p) {
+    const int64_t r0 = split(B, 4, p, parts), r1 = split(B, 4, p + 1, parts), m = r1 - r0;
+    for (int64_t t = 0; t < T; ++t) {
+      cpu::gemm_f32(m, I, x.data() + (t * B + r0) * I, I, w_ih.data(), H, 0, G, bias.data(),
+                    gx_step.data() + r0 * G, G);
+      cpu::gemm_f32(m, H, h_rows.data() + r0 * H, H, w_hh.data(), H, 0, G, nullptr,
+                    gh_rows.data() + r0 * G, G);
+      cpu::lstm_gates<float>(m, H, 0, H, gx_step.data() + r0 * G, G, gh_rows.data() + r0 * G,
+                             c_rows.data() + r0 * H, h_rows.data() + r0 * H, H);
+    }
+  };
+  // Alternated with the unit split, so that a change of load hits both alike.
+  for (int round = 0; round < 3; ++round) {
+    report("steps with own input GEMM, by units", best_ms(5, [&] {
+      for (t_now = 0; t_now < T; ++t_now) team.run(parts, fused_step);
+    }), 2.0 * rows * I * G + flops_rec);
+    report("steps with own input GEMM, by rows", best_ms(5, [&] { team.run(parts, row_part); }),
+           2.0 * rows * I * G + flops_rec);
+  }
   auto noop = [&](int) {};
   report("team hand-offs only (T steps)", best_ms(5, steps(noop)), 0);
 

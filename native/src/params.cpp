@@ -176,16 +176,16 @@ void Params::prepare_typed() {
     if (dtype_of<T>() == dtype && device.is_cpu()) {
       // W^T packed in panels for cpu::gemm_f32, in blocks of one gate (H columns) so that a range
       // of hidden units starts a panel in every gate; W_hr^T in one block.
-      layer.w_ih_p = Tensor::empty({cpu::packed_size(in, D * G, H)}, dtype, host);
+      layer.w_ih_p = cpu::HostBuffer(sizeof(T) * static_cast<size_t>(cpu::packed_size(in, D * G, H)));
       for (int d = 0; d < D; ++d) {
         cpu::pack_transposed(staged_ptr(l, d, kWeightIh), G, in, H,
                              layer.w_ih_p.data<T>() + cpu::packed_size(in, d * G, H));
       }
       for (int d = 0; d < D; ++d) {
-        layer.w_hh_p[d] = Tensor::empty({cpu::packed_size(Pn, G, H)}, dtype, host);
+        layer.w_hh_p[d] = cpu::HostBuffer(sizeof(T) * static_cast<size_t>(cpu::packed_size(Pn, G, H)));
         cpu::pack_transposed(staged_ptr(l, d, kWeightHh), G, Pn, H, layer.w_hh_p[d].data<T>());
         if (c_.proj_size > 0) {
-          layer.w_hr_p[d] = Tensor::empty({cpu::packed_size(H, Pn, Pn)}, dtype, host);
+          layer.w_hr_p[d] = cpu::HostBuffer(sizeof(T) * static_cast<size_t>(cpu::packed_size(H, Pn, Pn)));
           cpu::pack_transposed(staged_ptr(l, d, kWeightHr), Pn, H, Pn, layer.w_hr_p[d].data<T>());
         }
       }
@@ -206,10 +206,10 @@ void Params::prepare_typed() {
 
 template <typename T>
 CellParams<T>::CellParams(const Config& c, const LayerWeights& w, int64_t in, int d)
-    : w_ih(w.w_ih_p.data<T>() + cpu::packed_size(in, d * c.G(), c.hidden_size)),
+    : w_ih(w.w_ih_p.template data<T>() + cpu::packed_size(in, d * c.G(), c.hidden_size)),
       bias(c.bias ? w.bias_cat.data<T>() + d * c.G() : nullptr),
-      w_hh(w.w_hh_p[d].data<T>()),
-      w_hr(c.proj_size > 0 ? w.w_hr_p[d].data<T>() : nullptr),
+      w_hh(w.w_hh_p[d].template data<T>()),
+      w_hr(c.proj_size > 0 ? w.w_hr_p[d].template data<T>() : nullptr),
       H(c.hidden_size),
       P(c.P()) {}
 

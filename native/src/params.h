@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/host_buffer.h"
 #include "lstm4j/tensor.h"
 
 namespace lstm4j {
@@ -38,10 +39,11 @@ struct LayerWeights {
   Tensor w_hr[2], w_hr_t[2];  // (P, H) and its (H, P) view; undefined without projection
   // b_ih and b_hh apart, as cuDNN adds them (CUDA models with bias only).
   Tensor b_ih[2], b_hh[2];
-  // W^T packed in panels (cpu/gemm_f32.h), blocks of H columns (of P for W_hr^T).
-  Tensor w_ih_p;     // (I_l, D * 4H): both directions side by side
-  Tensor w_hh_p[2];  // (P, 4H)
-  Tensor w_hr_p[2];  // (H, P)
+  // W^T packed in panels (cpu/gemm_f32.h), blocks of H columns (of P for W_hr^T), in memory placed
+  // alike in every process (cpu/host_buffer.h).
+  cpu::HostBuffer w_ih_p;     // (I_l, D * 4H): both directions side by side
+  cpu::HostBuffer w_hh_p[2];  // (P, 4H)
+  cpu::HostBuffer w_hr_p[2];  // (H, P)
 };
 
 class Params {

@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cpu/gemm_f32.h"
+#include "cpu/host_buffer.h"
 #include "cpu/isa.h"
 
 namespace cpu = lstm4j::cpu;
@@ -144,3 +146,30 @@ TEST(GemmF32, EveryKernelIsOneFmaChainPerElement) {
 }
 
 }  // namespace
+
+// The packed weights' memory (cpu/host_buffer.h): large buffers 2 MB-aligned in their own mapping,
+// small ones 64-byte aligned, every byte writable and readable back, moves hand the memory over.
+TEST(HostBuffer, AlignmentAndOwnership) {
+  for (size_t bytes : {size_t{1}, size_t{4096}, size_t{1} << 20, (size_t{3} << 20) + 12}) {
+    cpu::HostBuffer b(bytes);
+    const uintptr_t at = reinterpret_cast<uintptr_t>(b.data<unsigned char>());
+    ASSERT_NE(at, 0u) << bytes;
+    EXPECT_EQ(at % 64, 0u) << bytes;
+    if (bytes >= cpu::HostBuffer::kHugeMin) {
+      EXPECT_TRUE(b.huge()) << bytes;
+      EXPECT_EQ(at % cpu::HostBuffer::kHugePage, 0u) << bytes;
+    } else {
+      EXPECT_FALSE(b.huge()) << bytes;
+    }
+    unsigned char* p = b.data<unsigned char>();
+    for (size_t i = 0; i < bytes; ++i) p[i] = static_cast<unsigned char>(i * 7);
+    cpu::HostBuffer moved(std::move(b));
+    EXPECT_EQ(b.data<unsigned char>(), nullptr);
+    EXPECT_EQ(moved.data<unsigned char>(), p);
+    EXPECT_EQ(moved.bytes(), bytes);
+    for (size_t i = 0; i < bytes; i += 4093) ASSERT_EQ(p[i], static_cast<unsigned char>(i * 7)) << i;
+    cpu::HostBuffer other(64);
+    other = std::move(moved);  // frees other's memory, takes moved's
+    EXPECT_EQ(other.data<unsigned char>(), p);
+  }
+}

@@ -1,11 +1,13 @@
 // The team scan: the CPU scan on our own kernels (the default in both dtypes, and packed
-// batches'). Per layer one input GEMM for every step and both directions, per step the W_hh product
-// and the gate pass split by hidden units over the team (each part owns its columns of the i, f,
-// g, o blocks and then its units of the gate pass), then the W_hr product split by output columns.
-// No LibTorch call inside the time loop. With a packed batch, step t runs only its n[t] sequences:
-// finished ones drop out of the GEMMs, and in the reverse direction a sequence joins at its own
-// last step with its initial state.
+// batches'). Per layer one input GEMM for every step and both directions (or each step's own, see
+// fuse_input_projection), then the time loop, split over the team by batch rows (each part runs
+// its rows through every step) or, for small batches, by hidden units at every step (each part
+// owns its columns of the i, f, g, o blocks and then its units of the gate pass, then the W_hr
+// product split by output columns); row_split_parts chooses. No LibTorch call inside the time
+// loop. With a packed batch, step t runs only its n[t] sequences: finished ones drop out of the
+// GEMMs, and in the reverse direction a sequence joins at its own last step with its initial state.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "cpu/gemm_f32.h"
@@ -25,6 +27,28 @@ constexpr int64_t kAlign = 16;
 int parts_for(int64_t flops, int64_t width, int64_t align, int team_size) {
   if (flops < kSplitFlops) return 1;
   return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(team_size, width / align)));
+}
+
+// How a step is split over the team: the one place that chooses, per shape.
+// - By batch rows (ORT's batch_parallel) when every part gets at least kRowsPerPart rows: each
+//   part runs its rows through all steps of a direction, with all columns of its rows, and the
+//   threads meet once per direction instead of at every step. A thread that loses its core for a
+//   while delays only its rows, where a step split by units waits for the slower core at every
+//   step (and the waiting caller spins on a core the other thread could use).
+// - Else by hidden units at every step (parts_for): a small batch has too few rows to share, and
+//   each core keeps its share of W_hh in its L2 (B=1: a GEMV streaming 512 KB per core).
+// Rows per part stay a multiple of the 4-row register tile; the bits are the same either way
+// (each output element is one FMA chain in k order). Returns the row parts, or 1 for the unit split.
+constexpr int64_t kRowsPerPart = 16;
+constexpr int64_t kRowAlign = 4;
+// LSTM4J_CPU_SPLIT=rows or units forces one split wherever it can run (an A/B switch for
+// measurements, read by the JAVA engine too); unset, the shape chooses.
+int row_split_parts(int64_t batch, int team_size) {
+  const char* force = std::getenv("LSTM4J_CPU_SPLIT");
+  const bool rows = force != nullptr && std::strcmp(force, "rows") == 0;
+  if (team_size <= 1 || (force != nullptr && std::strcmp(force, "units") == 0)) return 1;
+  const int64_t parts = std::min<int64_t>(team_size, batch / (rows ? kRowAlign : kRowsPerPart));
+  return parts >= 2 ? static_cast<int>(parts) : 1;
 }
 
 // Whether the team scan computes each step's input projection just before the step, instead of
@@ -83,6 +107,7 @@ class TeamScan {
     const int64_t B = io.batch, H = c_.hidden_size, D = c_.num_directions, G = c_.G();
     fuse_ = fuse_input_projection(
         B, std::max(c_.input_size, c_.num_layers > 1 ? D * c_.P() : 0), H, sizeof(T), team_size_);
+    row_parts_ = row_split_parts(B, team_size_);
     gx_ = ws.get<T>(Workspace::kGx, fuse_ ? B * G : io.rows * D * G);
     gh_ = ws.get<T>(Workspace::kGh, B * G);
     h_full_ = c_.proj_size > 0 ? ws.get<T>(Workspace::kHFull, B * H) : nullptr;
@@ -107,73 +132,104 @@ class TeamScan {
 
   void scan(const LayerIo<T>& io, const DirIo<T>& dir) {
     const StepLayout& lay = *io.y_lay;
-    const int64_t H = c_.hidden_size, Pn = c_.P(), D = c_.num_directions, G = c_.G();
-    const int64_t bs = lay.b_stride, T_ = lay.steps, in = io.in, d = dir.d, y_cols = D * Pn;
-    const CellParams<T> cp(c_, m_.params.layer(io.layer), in, static_cast<int>(d));
-    const bool fuse = fuse_;
-    T* const gx_p = gx_;
-    T* const gh_p = gh_;
-    T* const c_p = dir.c;
-    T* const y = io.y;
-    const T* const h0_s = dir.h0;
-    for (int64_t s = 0; s < T_; ++s) {
-      const int64_t t = d == 0 ? s : T_ - 1 - s;
-      const int64_t n = lay.n_at(t);
-      // Rows [0, cont) continue from the previous step; rows [cont, n) start here from h0.
-      const int64_t t_prev = d == 0 ? t - 1 : t + 1;
-      const int64_t cont = s == 0 ? 0 : std::min(n, lay.n_at(t_prev));
-      const T* h_prev = cont > 0 ? y + lay.row0[static_cast<size_t>(t_prev)] * y_cols + d * Pn : nullptr;
-      const int64_t h_prev_stride = bs * y_cols;
-      T* y_t = y + lay.row0[static_cast<size_t>(t)] * y_cols + d * Pn;
-      const T* x_t = io.x + lay.row0[static_cast<size_t>(t)] * in;
-      const T* gx_t = fuse ? gx_p : gx_p + lay.row0[static_cast<size_t>(t)] * (D * G) + d * G;
-      const int64_t gx_stride = fuse ? G : bs * D * G;
-      T* h_out = cp.cell_out(y_t, h_full_);
-      const int64_t h_out_stride = cp.cell_out_stride(bs * y_cols);
-      const bool recurrent = cont > 0 || h0_s != nullptr;
-      // A gate pass alone is not worth a hand-off.
-      const int parts = recurrent || fuse ? parts_for(2 * n * (Pn + (fuse ? in : 0)) * G, H, kAlign, team_size_)
-                                          : 1;
-      auto step = [&](int p) {
-        const int64_t u0 = part_lo(p, parts, H, kAlign), u1 = part_lo(p + 1, parts, H, kAlign);
-        for (int64_t g = 0; g < 4; ++g) {
-          if (fuse) {
-            gemm(n, in, x_t, bs * in, cp.w_ih, H, g * H + u0, g * H + u1, cp.bias, gx_p, G);
-          }
-          if (!recurrent) continue;
-          if (cont > 0) {
-            gemm(cont, Pn, h_prev, h_prev_stride, cp.w_hh, H, g * H + u0, g * H + u1, nullptr,
-                 gh_p, G);
-          }
-          if (cont < n && h0_s != nullptr) {
-            gemm(n - cont, Pn, h0_s + cont * Pn, Pn, cp.w_hh, H, g * H + u0, g * H + u1, nullptr,
-                 gh_p + cont * G, G);
-          } else {
-            for (int64_t r = cont; r < n; ++r) {
-              std::memset(gh_p + r * G + g * H + u0, 0, sizeof(T) * static_cast<size_t>(u1 - u0));
-            }
-          }
-        }
-        cpu::lstm_gates<T>(n, H, u0, u1, gx_t, gx_stride, recurrent ? gh_p : nullptr, c_p, h_out,
-                           h_out_stride);
+    const int64_t H = c_.hidden_size, Pn = c_.P(), G = c_.G(), T_ = lay.steps;
+    const CellParams<T> cp(c_, m_.params.layer(io.layer), io.in, static_cast<int>(dir.d));
+    const int row_parts = row_parts_;
+    if (row_parts > 1) {
+      // Each part carries its own rows through every step: no hand-off inside the time loop, and
+      // a core taken away for a while delays only its rows.
+      auto rows = [&](int p) {
+        const int64_t r0 = part_lo(p, row_parts, lay.batch, kRowAlign);
+        const int64_t r1 = part_lo(p + 1, row_parts, lay.batch, kRowAlign);
+        for (int64_t s = 0; s < T_; ++s) step(io, dir, cp, s, r0, r1, 0, H, true);
       };
-      team_.run(parts, step);
-      project(cp, n, y_t, bs * y_cols);
+      team_.run(row_parts, rows);
+      return;
+    }
+    for (int64_t s = 0; s < T_; ++s) {
+      const int64_t n = lay.n_at(d_time(dir.d, s, T_));
+      const bool recurrent = s > 0 || dir.h0 != nullptr;
+      // A gate pass alone is not worth a hand-off.
+      const int parts = recurrent || fuse_
+                            ? parts_for(2 * n * (Pn + (fuse_ ? io.in : 0)) * G, H, kAlign, team_size_)
+                            : 1;
+      auto body = [&](int p) {
+        step(io, dir, cp, s, 0, n, part_lo(p, parts, H, kAlign), part_lo(p + 1, parts, H, kAlign),
+             false);
+      };
+      team_.run(parts, body);
+      if (cp.projects()) {
+        const int64_t bs = lay.b_stride, y_cols = c_.num_directions * Pn;
+        T* y_t = io.y + lay.row0[static_cast<size_t>(d_time(dir.d, s, T_))] * y_cols + dir.d * Pn;
+        const int pparts = parts_for(2 * n * H * Pn, Pn, kAlign, team_size_);
+        auto proj = [&](int p) {
+          project(cp, 0, n, part_lo(p, pparts, Pn, kAlign), part_lo(p + 1, pparts, Pn, kAlign), y_t,
+                  bs * y_cols);
+        };
+        team_.run(pparts, proj);
+      }
     }
   }
 
  private:
-  // y_t <- h_full W_hr^T, split by output columns; nothing without a projection (the cell wrote
-  // y_t itself).
-  void project(const CellParams<T>& cp, int64_t n, T* y_t, int64_t y_stride) {
-    if (!cp.projects()) return;
-    const int64_t Pn = cp.P, H = cp.H;
-    const int pparts = parts_for(2 * n * H * Pn, Pn, kAlign, team_size_);
-    auto body = [&](int p) {
-      gemm(n, H, h_full_, H, cp.w_hr, Pn, part_lo(p, pparts, Pn, kAlign),
-           part_lo(p + 1, pparts, Pn, kAlign), nullptr, y_t, y_stride);
-    };
-    team_.run(pparts, body);
+  static int64_t d_time(int64_t d, int64_t s, int64_t steps) { return d == 0 ? s : steps - 1 - s; }
+
+  // Step s of one direction for batch rows [r0, r1) (clipped to the rows the step runs) and hidden
+  // units [u0, u1): the input projection if fused, the W_hh product, the gate pass, and with
+  // `whole_rows` (a row part, which owns all columns of its rows) the projection. Every output
+  // element is computed as on one thread, so the bits do not depend on the split.
+  void step(const LayerIo<T>& io, const DirIo<T>& dir, const CellParams<T>& cp, int64_t s,
+            int64_t r0, int64_t r1, int64_t u0, int64_t u1, bool whole_rows) {
+    const StepLayout& lay = *io.y_lay;
+    const int64_t H = c_.hidden_size, Pn = c_.P(), D = c_.num_directions, G = c_.G();
+    const int64_t bs = lay.b_stride, T_ = lay.steps, in = io.in, d = dir.d, y_cols = D * Pn;
+    const int64_t t = d_time(d, s, T_);
+    const int64_t n = lay.n_at(t);
+    // Rows [0, cont) continue from the previous step; rows [cont, n) start here from h0.
+    const int64_t t_prev = d == 0 ? t - 1 : t + 1;
+    const int64_t cont = s == 0 ? 0 : std::min(n, lay.n_at(t_prev));
+    r1 = std::min(r1, n);
+    if (r0 >= r1) return;
+    const int64_t c0 = std::clamp(cont, r0, r1);  // this part's continuing rows: [r0, c0)
+    const T* h_prev = cont > 0 ? io.y + lay.row0[static_cast<size_t>(t_prev)] * y_cols + d * Pn : nullptr;
+    const int64_t h_prev_stride = bs * y_cols;
+    T* y_t = io.y + lay.row0[static_cast<size_t>(t)] * y_cols + d * Pn;
+    const T* x_t = io.x + lay.row0[static_cast<size_t>(t)] * in;
+    const int64_t gx_stride = fuse_ ? G : bs * D * G;
+    const T* gx_t = fuse_ ? gx_ : gx_ + lay.row0[static_cast<size_t>(t)] * (D * G) + d * G;
+    T* h_out = cp.cell_out(y_t, h_full_);
+    const int64_t h_out_stride = cp.cell_out_stride(bs * y_cols);
+    const bool recurrent = cont > 0 || dir.h0 != nullptr;
+    const int64_t m = r1 - r0;
+    // One call per gate block of a unit range, or one for all columns of whole rows.
+    const int64_t blocks = whole_rows ? 1 : 4, j0 = whole_rows ? 0 : u0, j1 = whole_rows ? G : u1;
+    for (int64_t g = 0; g < blocks; ++g) {
+      const int64_t n0 = g * H + j0, n1 = whole_rows ? j1 : g * H + j1;
+      if (fuse_) gemm(m, in, x_t + r0 * bs * in, bs * in, cp.w_ih, H, n0, n1, cp.bias, gx_ + r0 * G, G);
+      if (!recurrent) continue;
+      if (c0 > r0) {
+        gemm(c0 - r0, Pn, h_prev + r0 * h_prev_stride, h_prev_stride, cp.w_hh, H, n0, n1, nullptr,
+             gh_ + r0 * G, G);
+      }
+      if (c0 < r1 && dir.h0 != nullptr) {
+        gemm(r1 - c0, Pn, dir.h0 + c0 * Pn, Pn, cp.w_hh, H, n0, n1, nullptr, gh_ + c0 * G, G);
+      } else {
+        for (int64_t r = c0; r < r1; ++r) {
+          std::memset(gh_ + r * G + n0, 0, sizeof(T) * static_cast<size_t>(n1 - n0));
+        }
+      }
+    }
+    cpu::lstm_gates<T>(m, H, u0, u1, gx_t + r0 * gx_stride, gx_stride,
+                       recurrent ? gh_ + r0 * G : nullptr, dir.c + r0 * H, h_out + r0 * h_out_stride,
+                       h_out_stride);
+    if (whole_rows && cp.projects()) project(cp, r0, r1, 0, Pn, y_t, bs * y_cols);
+  }
+
+  // Rows [r0, r1), columns [p0, p1) of y_t <- h_full W_hr^T (the cell wrote h_full).
+  void project(const CellParams<T>& cp, int64_t r0, int64_t r1, int64_t p0, int64_t p1, T* y_t,
+               int64_t y_stride) {
+    gemm(r1 - r0, cp.H, h_full_ + r0 * cp.H, cp.H, cp.w_hr, cp.P, p0, p1, nullptr,
+         y_t + r0 * y_stride, y_stride);
   }
 
   Lstm::Impl& m_;
@@ -181,6 +237,7 @@ class TeamScan {
   cpu::Team& team_;
   const int team_size_;
   bool fuse_ = false;
+  int row_parts_ = 1;
   T* gx_ = nullptr;
   T* gh_ = nullptr;
   T* h_full_ = nullptr;

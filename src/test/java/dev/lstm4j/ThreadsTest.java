@@ -123,6 +123,53 @@ class ThreadsTest {
         }
     }
 
+    /**
+     * Large batches are split by batch rows (each thread carries its rows through every step) where
+     * small ones are split by hidden units: at B=40 two threads take 20 rows each. The row split must
+     * give the bits of one thread, with packed lengths (rows dropping out at different steps, joining
+     * late in the reverse direction), given states, projections, and the input projection computed
+     * per step (fused, {@code fused=true}: small input weights) or for all steps before the loop.
+     */
+    @ParameterizedTest(name = "{0} {1} fused={2}")
+    @CsvSource({"NATIVE, FLOAT32, true", "NATIVE, FLOAT32, false", "NATIVE, FLOAT64, true",
+            "NATIVE, FLOAT64, false", "JAVA, FLOAT32, true", "JAVA, FLOAT32, false", "JAVA, FLOAT64, true",
+            "JAVA, FLOAT64, false"})
+    void rowSplitGivesTheBitsOfOneThread(Backend backend, DType dtype, boolean fused) {
+        Random rnd = new Random(31L * backend.ordinal() + 7L * dtype.ordinal() + (fused ? 1 : 0));
+        int batch = 40;
+        LstmConfig config = fused
+                ? LstmConfig.builder(24, 64).numLayers(2).projSize(48).dtype(dtype).build()
+                : LstmConfig.builder(96, 256).numLayers(2).bidirectional(true).dtype(dtype).build();
+        int layersDirs = config.numLayers() * (config.bidirectional() ? 2 : 1);
+        int hOut = config.projSize() > 0 ? config.projSize() : config.hiddenSize();
+        StateDict w = TestSupport.randomWeights(config.parameterShapes(), config.hiddenSize(), dtype, rnd);
+        Tensor x = TestSupport.random(new int[] {9, batch, config.inputSize()}, dtype, rnd, 1.0);
+        Tensor h0 = TestSupport.random(new int[] {layersDirs, batch, hOut}, dtype, rnd, 0.5);
+        Tensor c0 = TestSupport.random(new int[] {layersDirs, batch, config.hiddenSize()}, dtype, rnd, 0.5);
+        int[] lengths = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            lengths[b] = 1 + rnd.nextInt(9);
+        }
+        LstmOutput[] want = new LstmOutput[3];
+        for (int threads = 1; threads <= 2; threads++) {
+            try (Lstm lstm = Lstm.create(config, w, backend, Device.cpu(),
+                    ModelOptions.builder().threads(threads).build())) {
+                LstmOutput[] got = {lstm.forward(x), lstm.forward(x, h0, c0), lstm.forward(x, lengths, h0, c0)};
+                if (threads == 1) {
+                    System.arraycopy(got, 0, want, 0, got.length);
+                    continue;
+                }
+                String[] cases = {"zero state", "given state", "packed, given state"};
+                for (int i = 0; i < got.length; i++) {
+                    String at = backend + " " + dtype + " fused=" + fused + " " + cases[i] + " threads=2";
+                    assertBits(want[i].output(), got[i].output(), at + " output");
+                    assertBits(want[i].hN(), got[i].hN(), at + " h_n");
+                    assertBits(want[i].cN(), got[i].cN(), at + " c_n");
+                }
+            }
+        }
+    }
+
     private static void assertBits(Tensor want, Tensor got, String what) {
         if (want.dtype() == DType.FLOAT32) {
             assertArrayEquals(want.floatData(), got.floatData(), what); // compared by floatToIntBits: bits

@@ -14,6 +14,8 @@ import java.util.function.Function;
  * strides), plus one GEMM with {@code W_hr} when there is a projection. When the input projection of
  * all steps would not fit in one Java array, each step projects its own inputs just before its gate
  * pass (the same bits: every output element is one FMA chain over k whatever the rows around it).
+ * The time loop of a large batch is split over the team by batch rows (each thread carries its rows
+ * through every step), a small batch's every step by hidden units ({@link #rowSplitParts}).
  *
  * <p>Thread-safe after construction: a call takes a workspace from this model's pool (or makes one)
  * and gives it back, so concurrent calls never share scratch memory and steady-state calls allocate
@@ -48,6 +50,8 @@ final class JavaLstm<A> {
     private final Team team;
     /** Parts a phase is split into at most: this model's thread count, capped at the team's size. */
     private final int threads;
+    /** How the time loop is split: per shape unless {@link Split#ENV} forces one (measurements). */
+    private final Split split = Split.fromEnvironment();
     /** Above this many elements the input projection is computed step by step (tests lower it). */
     private final long gxLimit;
     /** Workspaces of finished calls (an ArrayDeque, unlike a linked deque, allocates nothing per call). */
@@ -61,6 +65,10 @@ final class JavaLstm<A> {
     private static final long SPLIT_FLOPS = 1L << 17;
     /** Hidden units or output columns per part stay a multiple of this (a 512-bit vector of floats). */
     private static final int ALIGN = 16;
+    /** The row split gives every part at least this many batch rows (see {@link #rowSplitParts}). */
+    static final int ROWS_PER_PART = 16;
+    /** Rows per part of the row split stay a multiple of the GEMM's 4-row register tile. */
+    private static final int ROW_ALIGN = 4;
 
     /** Scratch memory of one call, grown on demand and reused by later calls of this model. */
     private static final class Workspace<A> {
@@ -71,11 +79,14 @@ final class JavaLstm<A> {
         A y0;
         A y1;
         final Step<A> step;
+        /** The row split's parts: each its own step, recurrent products, input projections, unprojected h. */
+        final Rows<A> rows;
         int[] row0 = new int[0];
         int[] n = new int[0];
 
         Workspace(JavaLstm<A> m) {
             step = new Step<>(m);
+            rows = new Rows<>(m);
         }
 
         int[] row0(int steps) {
@@ -177,12 +188,12 @@ final class JavaLstm<A> {
      * recurrent product and gate pass of a step over hidden units, or the projection of a step over
      * output columns; split over the team when big enough to pay for the hand-off.
      */
-    private void run(Step<A> step, int rows, int k, int width, int columnsPerUnit, int align) {
+    private void run(Step<A> step, int rows, int k, int width, int columnsPerUnit, int align, boolean alone) {
         step.width = width;
         step.align = align;
         long flops = 2L * rows * k * width * columnsPerUnit;
         boolean product = step.mode != Step.GATES_ONLY; // a gate pass alone is not worth a hand-off
-        int parts = !product || flops < SPLIT_FLOPS ? 1 : Math.max(1, Math.min(threads, width / align));
+        int parts = alone || !product || flops < SPLIT_FLOPS ? 1 : Math.max(1, Math.min(threads, width / align));
         step.parts = parts;
         if (parts == 1) {
             step.accept(0);
@@ -235,6 +246,7 @@ final class JavaLstm<A> {
         int gxStride;
         A gh;
         A c;
+        int cOff;
         A h;
         int hOff;
         int hStride;
@@ -281,8 +293,9 @@ final class JavaLstm<A> {
             this.outStride = outStride;
         }
 
-        void gates(int batch, A gx, int gxOff, int gxStride, A gh, A c, A h, int hOff, int hStride) {
+        void gates(int batch, A gx, int gxOff, int gxStride, A gh, A c, int cOff, A h, int hOff, int hStride) {
             this.batch = batch;
+            this.cOff = cOff;
             this.gx = gx;
             this.gxOff = gxOff;
             this.gxStride = gxStride;
@@ -342,7 +355,7 @@ final class JavaLstm<A> {
                 s = ar.alloc(need);
                 scratch[p] = s;
             }
-            ar.gates(batch, H, u0, u1, gx, gxOff, gxStride, mode == RECURRENT ? gh : null, c, 0, h, hOff, hStride, s);
+            ar.gates(batch, H, u0, u1, gx, gxOff, gxStride, mode == RECURRENT ? gh : null, c, cOff, h, hOff, hStride, s);
         }
     }
 
@@ -436,7 +449,7 @@ final class JavaLstm<A> {
             A y = l == layers - 1 ? output : (l % 2 == 0 ? ws.y0 : ws.y1);
             if (wholeGx) {
                 step.product(Step.INPUT, layerIn, 0, in, rows, in, wIhT[l], H, D * G, biasCat[l], gx, 0, D * G);
-                run(step, rows, in, D * G, 1, 2 * ALIGN);
+                run(step, rows, in, D * G, 1, 2 * ALIGN, false);
             }
             for (int d = 0; d < D; d++) {
                 int state = l * D + d;
@@ -445,43 +458,16 @@ final class JavaLstm<A> {
                 } else {
                     ar.zero(c, 0, B * H);
                 }
-                for (int s = 0; s < T; s++) {
-                    int t = d == 0 ? s : T - 1 - s;
-                    int tPrev = d == 0 ? t - 1 : t + 1;
-                    int rowsNow = n[t];
-                    int gxOff = wholeGx ? row0[t] * D * G + d * G : d * G;
-                    int gxStride = wholeGx ? bStride * D * G : D * G;
-                    if (!wholeGx) {
-                        // This step's input projection, direction d's columns, rows 0.. of gx.
-                        step.product(Step.INPUT, layerIn, row0[t] * in, bStride * in, rowsNow, in, wIhT[l], H, D * G,
-                                biasCat[l], gx, 0, D * G);
-                        step.colOff = d * G;
-                        run(step, rowsNow, in, G, 1, 2 * ALIGN);
-                    }
-                    // Sequences still running from the previous step; the others start here.
-                    int cont = s == 0 ? 0 : Math.min(rowsNow, n[tPrev]);
-                    if (cont > 0) {
-                        step.product(Step.RECURRENT, y, row0[tPrev] * yCols + d * P, bStride * yCols, rowsNow, P,
-                                wHhT[state], H, G, null, gh, 0, G);
-                        step.startingRows(cont, h0, state * B * P + cont * P, P);
-                    } else if (h0 != null) {
-                        step.product(Step.RECURRENT, h0, state * B * P, P, rowsNow, P, wHhT[state], H, G, null, gh,
-                                0, G);
-                    } else {
-                        step.mode = Step.GATES_ONLY;
-                    }
-                    int yOff = row0[t] * yCols + d * P;
-                    if (proj > 0) {
-                        step.gates(rowsNow, gx, gxOff, gxStride, gh, c, ws.hFull, 0, H);
-                        run(step, rowsNow, P, H, 4, ALIGN);
-                        step.product(Step.PROJECTION, ws.hFull, 0, H, rowsNow, H, wHrT[state], P, P, null, y, yOff,
-                                bStride * yCols);
-                        run(step, rowsNow, H, P, 1, ALIGN);
-                    } else {
-                        step.gates(rowsNow, gx, gxOff, gxStride, gh, c, y, yOff, bStride * yCols);
-                        run(step, rowsNow, P, H, 4, ALIGN);
-                    }
+                Rows<A> pass = ws.rows;
+                pass.set(l, d, layerIn, in, y, T, n, row0, bStride, B, h0, c, wholeGx, gx);
+                int rowParts = rowSplitParts(B, threads, split);
+                if (rowParts > 1) {
+                    pass.parts = rowParts;
+                    team.run(rowParts, pass);
+                } else {
+                    direction(pass, step, 0, B, gx, gh, ws.hFull, false);
                 }
+                pass.clear();
                 // h_n: each sequence's last step, its last running step forwards, step 0 backwards.
                 for (int b = 0, t = T - 1; b < B; b++) {
                     if (d == 0) {
@@ -496,6 +482,202 @@ final class JavaLstm<A> {
             }
             layerIn = y;
             in = yCols;
+        }
+    }
+
+    /**
+     * How a direction's time loop is split over the team, chosen per shape here and nowhere else (as
+     * {@code row_split_parts} in the native team scan). By batch rows when every part gets at least
+     * {@link #ROWS_PER_PART} rows: each part carries its rows through every step with all their
+     * columns, and the threads meet once per direction instead of at every step, so a thread that
+     * loses its core for a while delays only its rows. Else (returns 1) every step is split by hidden
+     * units: a small batch has too few rows to share. Either way each output element is one FMA chain
+     * in k order: the same bits.
+     */
+    static int rowSplitParts(int batch, int threads, Split split) {
+        if (split == Split.UNITS) {
+            return 1;
+        }
+        int parts = Math.min(threads, split == Split.ROWS ? batch / ROW_ALIGN : batch / ROWS_PER_PART);
+        return threads > 1 && parts >= 2 ? parts : 1;
+    }
+
+    /** The split of the time loop: chosen per shape ({@code AUTO}), or forced for measurements. */
+    enum Split {
+        AUTO, ROWS, UNITS;
+
+        /**
+         * From the environment variable {@value #ENV} ({@code rows}, {@code units}; unset or anything else:
+         * {@code AUTO}), which the native team scan reads too: an A/B switch for measurements.
+         */
+        static Split fromEnvironment() {
+            String v = System.getenv(ENV);
+            if ("rows".equals(v)) {
+                return ROWS;
+            }
+            return "units".equals(v) ? UNITS : AUTO;
+        }
+
+        static final String ENV = "LSTM4J_CPU_SPLIT";
+    }
+
+    /**
+     * Steps 0..T-1 of one direction for batch rows {@code [r0, r1)}: with {@code alone}, on the calling
+     * thread (one part of the row split: {@code gx} (unless whole), {@code gh} and {@code hFull} are
+     * the part's own, from its row r0), else every phase split over the team by units.
+     */
+    private void direction(Rows<A> ps, Step<A> step, int r0, int r1, A gx, A gh, A hFull, boolean alone) {
+        final int H = hidden;
+        final int P = hOut;
+        final int D = dirs;
+        final int G = 4 * H;
+        final int yCols = D * P;
+        final int T = ps.stepCount;
+        final int d = ps.d;
+        final int l = ps.layer;
+        final int state = l * D + d;
+        final int in = ps.in;
+        final int bStride = ps.bStride;
+        final int[] n = ps.n;
+        final int[] row0 = ps.row0;
+        final A h0 = ps.h0;
+        final A y = ps.y;
+        for (int s = 0; s < T; s++) {
+            int t = d == 0 ? s : T - 1 - s;
+            int tPrev = d == 0 ? t - 1 : t + 1;
+            int rowsNow = n[t];
+            int hi = Math.min(r1, rowsNow);
+            if (hi <= r0) {
+                continue; // this part's sequences have all ended (packed batch)
+            }
+            int m = hi - r0;
+            int first = row0[t] + r0 * bStride; // this part's first row at step t
+            int gxOff = ps.wholeGx ? first * D * G + d * G : d * G;
+            int gxStride = ps.wholeGx ? bStride * D * G : D * G;
+            if (!ps.wholeGx) {
+                // This step's input projection, direction d's columns, rows 0.. of gx.
+                step.product(Step.INPUT, ps.layerIn, first * in, bStride * in, m, in, wIhT[l], H, D * G, biasCat[l],
+                        gx, 0, D * G);
+                step.colOff = d * G;
+                run(step, m, in, G, 1, 2 * ALIGN, alone);
+            }
+            // Sequences still running from the previous step; the others start here.
+            int cont = s == 0 ? 0 : Math.min(rowsNow, n[tPrev]);
+            int c0 = Math.max(r0, Math.min(cont, hi)); // this part's continuing rows: [r0, c0)
+            if (cont > 0) {
+                step.product(Step.RECURRENT, y, (row0[tPrev] + r0 * bStride) * yCols + d * P, bStride * yCols, m, P,
+                        wHhT[state], H, G, null, gh, 0, G);
+                step.startingRows(c0 - r0, h0, state * ps.batch * P + c0 * P, P);
+            } else if (h0 != null) {
+                step.product(Step.RECURRENT, h0, state * ps.batch * P + r0 * P, P, m, P, wHhT[state], H, G, null, gh,
+                        0, G);
+            } else {
+                step.mode = Step.GATES_ONLY;
+            }
+            int yOff = first * yCols + d * P;
+            if (proj > 0) {
+                step.gates(m, gx, gxOff, gxStride, gh, ps.c, r0 * H, hFull, 0, H);
+                run(step, m, P, H, 4, ALIGN, alone);
+                step.product(Step.PROJECTION, hFull, 0, H, m, H, wHrT[state], P, P, null, y, yOff, bStride * yCols);
+                run(step, m, H, P, 1, ALIGN, alone);
+            } else {
+                step.gates(m, gx, gxOff, gxStride, gh, ps.c, r0 * H, y, yOff, bStride * yCols);
+                run(step, m, P, H, 4, ALIGN, alone);
+            }
+        }
+    }
+
+    /**
+     * One direction's pass of a call: its operands, and the parts of the row split (part p runs rows
+     * {@code [lo(p), lo(p + 1))} through every step on its own step object and scratch arrays). Kept in
+     * the workspace, so that a call allocates nothing once the scratch has grown.
+     */
+    private static final class Rows<A> implements java.util.function.IntConsumer {
+        final JavaLstm<A> m;
+        final Step<A>[] partSteps;
+        final A[] gx;
+        final A[] gh;
+        final A[] hFull;
+        int parts;
+        int layer;
+        int d;
+        A layerIn;
+        int in;
+        A y;
+        int stepCount;
+        int[] n;
+        int[] row0;
+        int bStride;
+        int batch;
+        A h0;
+        A c;
+        boolean wholeGx;
+        A gxAll;
+
+        @SuppressWarnings("unchecked")
+        Rows(JavaLstm<A> m) {
+            this.m = m;
+            partSteps = (Step<A>[]) new Step<?>[m.threads];
+            gx = (A[]) new Object[m.threads];
+            gh = (A[]) new Object[m.threads];
+            hFull = (A[]) new Object[m.threads];
+        }
+
+        void set(int layer, int d, A layerIn, int in, A y, int steps, int[] n, int[] row0, int bStride, int batch, A h0,
+                A c, boolean wholeGx, A gxAll) {
+            this.layer = layer;
+            this.d = d;
+            this.layerIn = layerIn;
+            this.in = in;
+            this.y = y;
+            this.stepCount = steps;
+            this.n = n;
+            this.row0 = row0;
+            this.bStride = bStride;
+            this.batch = batch;
+            this.h0 = h0;
+            this.c = c;
+            this.wholeGx = wholeGx;
+            this.gxAll = gxAll;
+        }
+
+        /** Forgets the call's arrays (see {@link Step#clear}). */
+        void clear() {
+            layerIn = null;
+            y = null;
+            h0 = null;
+            c = null;
+            gxAll = null;
+            n = null;
+            row0 = null;
+            for (Step<A> st : partSteps) {
+                if (st != null) {
+                    st.clear();
+                }
+            }
+        }
+
+        private int lo(int p) {
+            return p == parts ? batch : batch * p / parts / ROW_ALIGN * ROW_ALIGN;
+        }
+
+        @Override
+        public void accept(int p) {
+            int r0 = lo(p);
+            int r1 = lo(p + 1);
+            int rows = r1 - r0;
+            long g = 4L * m.hidden;
+            if (partSteps[p] == null) {
+                partSteps[p] = new Step<>(m);
+            }
+            gh[p] = m.ensure(gh[p], rows * g, "the recurrent gate pre-activations (batch x 4 x hidden_size)");
+            if (!wholeGx) {
+                gx[p] = m.ensure(gx[p], rows * m.dirs * g, "the gate pre-activations of a step (batch x D x 4 x hidden_size)");
+            }
+            if (m.proj > 0) {
+                hFull[p] = m.ensure(hFull[p], (long) rows * m.hidden, "the unprojected h (batch x hidden_size)");
+            }
+            m.direction(this, partSteps[p], r0, r1, wholeGx ? gxAll : gx[p], gh[p], hFull[p], true);
         }
     }
 

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * core busy with a spinning thread while the bench times. A process of its own, not a thread of the bench's
  * JVM, so that it competes alike with lstm4j's threads and with the peers' JVMs, and the operating system
  * schedules it as it would another tenant. It ends when the bench closes it, and by itself when the bench's
- * pipe to it closes (the bench was killed), so that it never outlives a run.
+ * pipe to it closes (the bench was killed), so that it never outlives a run. The bench can {@link #pause} it
+ * and {@link #resume} it, to time each row with and without the busy core in the same run.
  */
 public final class BusyCore implements AutoCloseable {
     private final Process process;
@@ -34,9 +35,29 @@ public final class BusyCore implements AutoCloseable {
         return new BusyCore(p);
     }
 
+    /** Stops the spinning until {@link #resume}; returns once the spinner has stopped. */
+    public void pause() throws IOException {
+        command('p');
+    }
+
+    /** Spins again; returns once the spinner runs. */
+    public void resume() throws IOException {
+        command('r');
+    }
+
+    private void command(char c) throws IOException {
+        process.getOutputStream().write(c);
+        process.getOutputStream().flush();
+        if (process.getInputStream().read() != c) {
+            throw new IOException("the busy-core process did not answer (" + (process.isAlive() ? "running" : "gone")
+                    + ")");
+        }
+    }
+
     /** What the bench prints about it. */
     public String describe() {
-        return "one extra process (pid " + process.pid() + ") spinning on one core while timing";
+        return "one extra process (pid " + process.pid() + ") spinning on one core while timing; each row is timed "
+                + "with it paused first, then with it, and the slowdown printed at the end";
     }
 
     /** Whether the process still runs. */
@@ -57,12 +78,25 @@ public final class BusyCore implements AutoCloseable {
         }
     }
 
-    /** Spins one thread until standard input closes. */
-    public static void main(String[] args) throws IOException {
+    private static volatile boolean paused;
+    private static volatile boolean spinning;
+
+    /**
+     * Spins one thread until standard input closes; {@code p} on standard input pauses it, {@code r} resumes it,
+     * each answered with the same byte once done.
+     */
+    public static void main(String[] args) throws IOException, InterruptedException {
         Thread spinner = new Thread(() -> {
             // -Xint: an interpreted loop, so that no JIT compiler thread takes a second core for it.
             long n = 0;
             while (true) {
+                if (paused) {
+                    spinning = false;
+                    while (paused) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+                    }
+                }
+                spinning = true;
                 n++;
                 if (n == Long.MIN_VALUE) {
                     System.out.print("");
@@ -73,8 +107,15 @@ public final class BusyCore implements AutoCloseable {
         spinner.start();
         System.out.write('s');
         System.out.flush();
-        while (System.in.read() >= 0) {
-            // the bench never writes; end of input means it is gone
+        for (int c; (c = System.in.read()) >= 0;) { // end of input: the bench is gone
+            if (c == 'p' || c == 'r') {
+                paused = c == 'p';
+                while (spinning == paused) {
+                    Thread.sleep(1);
+                }
+                System.out.write(c);
+                System.out.flush();
+            }
         }
         System.exit(0);
     }

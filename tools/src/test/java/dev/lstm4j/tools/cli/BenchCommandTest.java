@@ -190,6 +190,9 @@ class BenchCommandTest {
                 .orElseThrow(() -> new AssertionError(r.out()));
         long pid = Long.parseLong(line.replaceAll(".*\\(pid (\\d+)\\).*", "$1"));
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "still running: " + pid);
+        // Each row is also timed with the busy core paused, and the slowdown printed per backend.
+        assertTrue(r.out().contains("busy core: slowdown per row"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("stream_b1_t1_h256\\s+NATIVE \\d+\\.\\d{3}")), r.out());
         List<String> lines = Files.readAllLines(csv);
         assertEquals(2, lines.size(), lines.toString());
         assertEquals("true", lines.get(1).split(",", -1)[8], lines.get(1));
