@@ -15,6 +15,7 @@ import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.integrations.ModelCache;
+import dev.lstm4j.integrations.WeightsPayload;
 import dev.lstm4j.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -214,6 +215,50 @@ class LstmTransformerTest {
             }
         }
         assertTrue(nulls >= 6, "null and empty rows in the data: " + nulls);
+    }
+
+    @Test
+    void threadsParamIsSavedReachesTheModelAndKeepsTheBits() throws IOException {
+        LstmConfig config = LstmConfig.builder(6, 24).numLayers(2).batchFirst(true).build();
+        Path weights = randomWeights("threads", config, 19);
+        WeightsPayload payload = new WeightsPayload("weightsPath", weights.toString(), Files.readAllBytes(weights));
+        Random rnd = new Random(23);
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 90; i++) {
+            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(20), 6)));
+        }
+        Dataset<Row> df = parquet("threads", rows, schema, 2);
+        for (String backend : new String[] {"native", "java"}) {
+            List<List<Row>> results = new ArrayList<>();
+            for (int threads : new int[] {1, 2}) {
+                LstmTransformer t = new LstmTransformer().setWeightsPath(weights.toString()).setInputCol("steps")
+                        .setHnCol("h_n").setBackend(backend).setBatchSize(45).setThreads(threads);
+                results.add(TestSpark.byId(t.transform(df).collectAsList()));
+                // local[2]: the executor's model cache is this JVM's; the job built the model it holds.
+                ScoringSpec spec = t.spec(schema, dev.lstm4j.DType.FLOAT32);
+                try (ModelCache.Lease lease = ModelCache.SHARED.acquire(spec.cacheKey(payload), () -> {
+                    throw new AssertionError("no model was built for " + spec.cacheKey(payload));
+                })) {
+                    assertEquals(threads, lease.model().threads(), backend + ": the model's thread count");
+                    assertEquals(backend.toUpperCase(java.util.Locale.ROOT), lease.model().backend().name());
+                }
+            }
+            for (int i = 0; i < 90; i++) {
+                assertSameBits(floats(results.get(0).get(i).getAs("output")), floats(results.get(1).get(i).getAs("output")),
+                        backend + ", output of row " + i + " with 1 and 2 threads");
+                assertSameBits(floats(results.get(0).get(i).getAs("h_n")), floats(results.get(1).get(i).getAs("h_n")),
+                        backend + ", h_n of row " + i + " with 1 and 2 threads");
+            }
+        }
+
+        LstmTransformer two = new LstmTransformer().setWeightsPath(weights.toString()).setThreads(2);
+        String dir = tmp.resolve("threads-saved").toString();
+        two.write().save(dir);
+        assertEquals(2, (Integer) LstmTransformer.load(dir).getOrDefault(two.threads()));
+        LstmTransformer fresh = new LstmTransformer();
+        assertEquals(0, (Integer) fresh.getOrDefault(fresh.threads()), "default: the executor's");
+        assertThrows(IllegalArgumentException.class, () -> two.setThreads(-1));
     }
 
     @Test
