@@ -25,11 +25,11 @@ import org.apache.spark.ml.util.DefaultParamsReadable;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.rdd.RDD;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -61,11 +61,12 @@ import org.apache.spark.sql.types.StructType;
  * <p>The driver reads the weights once per {@code transform} (through Hadoop's {@code FileSystem},
  * so any URI the cluster reads) and broadcasts the bytes; each executor JVM builds a model once per
  * content hash and reuses it across tasks and jobs (a small cache, closed at shutdown). Partitions run
- * as batches of {@link #batchSize()} rows, one packed forward pass each. Where a row's result does not
+ * as batches of {@link #batchSize()} rows, one packed forward pass each, using at most {@link #threads()}
+ * threads (default: {@code OMP_NUM_THREADS}, which Spark sets to {@code spark.task.cpus}). Where a row's result does not
  * depend on the rows batched with it, it is the same bits for any partitioning and batch size: float32
  * on NATIVE and JAVA, float64 on JAVA and LIBTORCH (checked by this project's tests and by hand). float32
  * on LIBTORCH (oneDNN/MKL) and float64 on NATIVE (LibTorch GEMMs) can differ in the last bit between
- * batch compositions.
+ * batch compositions. On NATIVE and JAVA no result depends on the thread count.
  *
  * <p>Saved and loaded with the rest of a {@code Pipeline} ({@link #write()}, {@link #read()},
  * {@link #load(String)}); the weights file itself is referenced by its path, not copied.

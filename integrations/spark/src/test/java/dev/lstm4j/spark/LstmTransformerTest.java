@@ -262,6 +262,40 @@ class LstmTransformerTest {
     }
 
     @Test
+    void scoreTableJobWritesWhatTheTransformerGivesAndNeverReplacesAFile() throws IOException {
+        Path weights = TestSpark.writeWeights(tmp, "job", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
+        Random rnd = new Random(29);
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(12), 3)));
+        }
+        Dataset<Row> df = parquet("job-in", rows, schema, 2);
+        String in = tmp.resolve("job-in.parquet").toString();
+        String out = tmp.resolve("job-out.parquet").toString();
+        String[] args = {"--weights", weights.toString(), "--input", in, "--output", out, "--input-col", "steps",
+            "--output-col", "", "--hn-col", "h_n", "--backend", "native", "--threads", "1", "--batch", "8"};
+        assertEquals(30, ScoreTable.run(spark, args));
+        List<Row> written = TestSpark.byId(spark.read().parquet(out).collectAsList());
+        List<Row> expected = TestSpark.byId(new LstmTransformer().setWeightsPath(weights.toString()).setInputCol("steps")
+                .setOutputCol("").setHnCol("h_n").setBackend("native").transform(df).collectAsList());
+        assertEquals(List.of("id", "steps", "h_n"), Arrays.asList(spark.read().parquet(out).columns()));
+        for (int i = 0; i < 30; i++) {
+            assertSameBits(floats(expected.get(i).getAs("h_n")), floats(written.get(i).getAs("h_n")), "h_n of row " + i);
+        }
+        long before = Files.walk(Path.of(out)).count();
+        Exception exists = assertThrows(Exception.class, () -> ScoreTable.run(spark, args));
+        assertTrue(exists.getMessage().contains("already exists"), exists.getMessage());
+        assertEquals(before, Files.walk(Path.of(out)).count(), "the existing output is untouched");
+        assertMessage("option --output: required", () -> ScoreTable.run(spark, new String[] {"--weights", "w", "--input", in}));
+        assertMessage("unknown option '--thread'; options: --weights, --input, --output, --format, --prefix, --input-col, "
+                + "--lengths-col, --h0-col, --c0-col, --output-col, --hn-col, --cn-col, --backend, --device, --batch, --threads",
+                () -> ScoreTable.run(spark, new String[] {"--thread", "2"}));
+        assertMessage("option --threads: expected an integer, got 'two'",
+                () -> ScoreTable.run(spark, new String[] {"--weights", "w", "--input", in, "--output", out, "--threads", "two"}));
+    }
+
+    @Test
     void chunksScoredWithH0C0EqualWholeSequences() throws IOException {
         Path weights = TestSpark.writeWeights(tmp, "chunks", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
         Random rnd = new Random(5);
