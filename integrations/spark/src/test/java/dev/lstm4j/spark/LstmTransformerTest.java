@@ -296,6 +296,58 @@ class LstmTransformerTest {
     }
 
     @Test
+    void lengthsOfEveryIntegerTypeGiveTheSameBits() throws IOException {
+        Path weights = TestSpark.writeWeights(tmp, "lengths", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
+        Random rnd = new Random(31);
+        List<float[][]> data = new ArrayList<>();
+        List<Integer> lens = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            float[][] steps = randomSteps(rnd, 1 + rnd.nextInt(12), 3);
+            data.add(steps);
+            lens.add(i % 7 == 2 ? null : rnd.nextInt(steps.length + 1)); // null: all steps; 0: null outputs
+        }
+        List<List<Row>> results = new ArrayList<>();
+        for (DataType type : new DataType[] {DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType}) {
+            List<Row> rows = new ArrayList<>();
+            for (int i = 0; i < 25; i++) {
+                Integer l = lens.get(i);
+                Object len = l == null ? null : type == DataTypes.LongType ? (Object) (long) l
+                        : type == DataTypes.ShortType ? (Object) (short) (int) l : (Object) l;
+                rows.add(RowFactory.create(i, data.get(i), len));
+            }
+            StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ).add("len", type);
+            LstmTransformer t = new LstmTransformer().setWeightsPath(weights.toString()).setInputCol("steps")
+                    .setLengthsCol("len").setHnCol("h_n").setBackend("native").setBatchSize(6);
+            results.add(TestSpark.byId(t.transform(parquet("lengths-" + type.typeName(), rows, schema, 2)).collectAsList()));
+        }
+        try (Lstm lstm = driverModel(StateDict.load(weights))) {
+            for (int i = 0; i < 25; i++) {
+                float[][] steps = data.get(i);
+                int len = lens.get(i) == null ? steps.length : lens.get(i);
+                for (List<Row> out : results) {
+                    if (len == 0) {
+                        assertNull(out.get(i).getAs("h_n"), "h_n of row " + i + " with length 0");
+                        continue;
+                    }
+                    float[] flat = new float[len * 3];
+                    for (int s = 0; s < len; s++) {
+                        System.arraycopy(steps[s], 0, flat, s * 3, 3);
+                    }
+                    LstmOutput ref = lstm.forward(Tensor.of(flat, 1, len, 3));
+                    float[][] o = floats(out.get(i).getAs("output"));
+                    assertEquals(steps.length, o.length, "output keeps all steps of row " + i);
+                    float[][] expected = new float[steps.length][9];
+                    for (int s = 0; s < len; s++) {
+                        System.arraycopy(ref.output().floatData(), s * 9, expected[s], 0, 9);
+                    }
+                    assertSameBits(expected, o, "output of row " + i + " (zero past length " + len + ")");
+                    assertSameBits(TestSpark.stateOf(ref.hN(), 0), floats(out.get(i).getAs("h_n")), "h_n of row " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void chunksScoredWithH0C0EqualWholeSequences() throws IOException {
         Path weights = TestSpark.writeWeights(tmp, "chunks", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
         Random rnd = new Random(5);
