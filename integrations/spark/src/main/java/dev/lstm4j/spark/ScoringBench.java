@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -89,15 +91,9 @@ public final class ScoringBench {
         weights.toFile().deleteOnExit();
         Safetensors.write(weights, w, Map.of());
 
-        List<Row> data = new ArrayList<>(rows);
-        float[][][] raw = new float[rows][steps][input];
+        float[][][] raw = new float[rows][][];
         for (int r = 0; r < rows; r++) {
-            for (float[] s : raw[r]) {
-                for (int j = 0; j < input; j++) {
-                    s[j] = (float) rnd.nextGaussian();
-                }
-            }
-            data.add(RowFactory.create(r, raw[r]));
+            raw[r] = sequence(r, steps, input);
         }
 
         SparkSession.Builder builder = SparkSession.builder().appName("lstm4j-scoring-bench");
@@ -109,7 +105,14 @@ public final class ScoringBench {
         int slots = spark.sparkContext().defaultParallelism(); // local[N]: N concurrent tasks
         StructType schema = new StructType().add("id", DataTypes.IntegerType)
                 .add("steps", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType)));
-        Dataset<Row> df = spark.createDataFrame(data, schema);
+        // The rows are generated in the tasks (the same values as raw[]), not shipped from the driver.
+        List<Integer> ids = new ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+            ids.add(r);
+        }
+        JavaRDD<Row> generated = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(ids, slots)
+                .map(r -> RowFactory.create(r, sequence(r, steps, input)));
+        Dataset<Row> df = spark.createDataFrame(generated, schema);
 
         System.out.printf("# rows=%d steps=%d %s batch=%d backend=%s master=%s (task slots %d) machine cores=%d "
                 + "OMP_NUM_THREADS=%s lstm4j.threads=%s%n", rows, steps, config, batch, backend,
@@ -143,6 +146,18 @@ public final class ScoringBench {
             }
         }
         spark.stop();
+    }
+
+    /** Row {@code r}'s input: steps x input standard normal values, the same wherever it is made. */
+    private static float[][] sequence(int r, int steps, int input) {
+        Random rnd = new Random(1_000_003L * r + 7);
+        float[][] s = new float[steps][input];
+        for (float[] step : s) {
+            for (int j = 0; j < input; j++) {
+                step[j] = (float) rnd.nextGaussian();
+            }
+        }
+        return s;
     }
 
     private static int[] ints(String list) {
