@@ -51,6 +51,7 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
     private final String prefix;
     private final String backend;
     private final String device;
+    private final int threads;
     private final Duration stateTtl;
 
     private transient ModelCache.Lease lease;
@@ -62,6 +63,7 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
         this.prefix = b.prefix;
         this.backend = b.backend;
         this.device = b.device;
+        this.threads = b.threads;
         this.stateTtl = b.stateTtl;
     }
 
@@ -92,6 +94,7 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
         private String prefix = "";
         private String backend = "auto";
         private String device = "cpu";
+        private int threads;
         private Duration stateTtl;
 
         private Builder(WeightsPayload weights) {
@@ -118,6 +121,20 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
         public Builder<K> device(String value) {
             Device.parse(value);
             this.device = value;
+            return this;
+        }
+
+        /**
+         * The most threads one forward call uses, the subtask's own thread included (default 0: the
+         * TaskManager's default, {@code -Dlstm4j.threads} if set, else {@code OMP_NUM_THREADS}, else its
+         * cores). With several slots per TaskManager, cores / slots keeps subtasks off each other's cores;
+         * chunks are short (batch 1), so 1 is often best. See {@link dev.lstm4j.ModelOptions}.
+         *
+         * @throws IllegalArgumentException if {@code value} is negative
+         */
+        public Builder<K> threads(int value) {
+            Models.threads(value); // checks the sign
+            this.threads = value;
             return this;
         }
 
@@ -150,10 +167,14 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
         }
     }
 
+    /** The model-cache key on this TaskManager: the weights, prefix and how they run (threads resolved here). */
+    String cacheKey() {
+        return weights.sha256() + '|' + prefix + '|' + backend + '|' + device + "|threads=" + Models.threads(threads);
+    }
+
     @Override
     public void open(OpenContext openContext) {
-        String key = weights.sha256() + '|' + prefix + '|' + backend + '|' + device;
-        lease = ModelCache.SHARED.acquire(key, this::buildModel);
+        lease = ModelCache.SHARED.acquire(cacheKey(), this::buildModel);
         model = lease.model();
         ValueStateDescriptor<LstmKeyState> descriptor = new ValueStateDescriptor<>("lstm4j-state", LstmKeyState.class);
         if (stateTtl != null) {
@@ -169,7 +190,7 @@ public final class LstmKeyedFunction<K> extends KeyedProcessFunction<K, LstmChun
         StateDict sd = weights.stateDict(prefix, DType.FLOAT32);
         LstmConfig config = LstmConfig.inferFrom(sd).batchFirst(true).build();
         checkStreamable(config);
-        return Models.create(config, sd, backend, device);
+        return Models.create(config, sd, backend, device, threads);
     }
 
     @Override

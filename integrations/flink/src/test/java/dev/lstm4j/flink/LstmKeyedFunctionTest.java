@@ -10,6 +10,7 @@ import dev.lstm4j.Device;
 import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmOutput;
+import dev.lstm4j.ModelOptions;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.integrations.ModelCache;
@@ -111,16 +112,25 @@ class LstmKeyedFunctionTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         int loadsBefore = ModelCache.SHARED.loads();
         LstmKeyedFunction<String> function = LstmKeyedFunction.<String>builder(file.toString()).backend("native")
-                .stateTtl(Duration.ofHours(1)).build();
+                .threads(2).stateTtl(Duration.ofHours(1)).build();
         Map<String, List<LstmChunkResult>> results = new HashMap<>();
         try (CloseableIterator<LstmChunkResult> it = env.fromData(stream).setParallelism(1)
                 .keyBy(c -> c.key).process(function).setParallelism(2).executeAndCollect()) {
             it.forEachRemaining(r -> results.computeIfAbsent(r.key, x -> new ArrayList<>()).add(r));
         }
         assertEquals(1, ModelCache.SHARED.loads() - loadsBefore, "models built by 2 subtasks in one TaskManager");
+        // The MiniCluster's TaskManager is this JVM: the model the subtasks shared is still cached.
+        try (ModelCache.Lease lease = ModelCache.SHARED.acquire(function.cacheKey(), () -> {
+            throw new AssertionError("no model was built for " + function.cacheKey());
+        })) {
+            assertEquals(2, lease.model().threads(), "threads(2) reaches the TaskManager's model");
+        }
+        assertThrows(IllegalArgumentException.class, () -> LstmKeyedFunction.builder(file.toString()).threads(-1));
 
+        // The reference runs on one thread: the function's 2 threads give the same bits.
         StateDict sd = StateDict.load(file);
-        try (Lstm lstm = Lstm.create(LstmConfig.inferFrom(sd).batchFirst(true).build(), sd, Backend.NATIVE, Device.cpu())) {
+        try (Lstm lstm = Lstm.create(LstmConfig.inferFrom(sd).batchFirst(true).build(), sd, Backend.NATIVE, Device.cpu(),
+                ModelOptions.builder().threads(1).build())) {
             for (Map.Entry<String, float[][]> e : whole.entrySet()) {
                 float[][] steps = e.getValue();
                 float[] x = new float[steps.length * 3];

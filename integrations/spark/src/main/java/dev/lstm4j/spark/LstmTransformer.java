@@ -25,9 +25,11 @@ import org.apache.spark.ml.util.DefaultParamsReadable;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -59,11 +61,12 @@ import org.apache.spark.sql.types.StructType;
  * <p>The driver reads the weights once per {@code transform} (through Hadoop's {@code FileSystem},
  * so any URI the cluster reads) and broadcasts the bytes; each executor JVM builds a model once per
  * content hash and reuses it across tasks and jobs (a small cache, closed at shutdown). Partitions run
- * as batches of {@link #batchSize()} rows, one packed forward pass each. Where a row's result does not
+ * as batches of {@link #batchSize()} rows, one packed forward pass each, using at most {@link #threads()}
+ * threads (default: {@code OMP_NUM_THREADS}, which Spark sets to {@code spark.task.cpus}). Where a row's result does not
  * depend on the rows batched with it, it is the same bits for any partitioning and batch size: float32
  * on NATIVE and JAVA, float64 on JAVA and LIBTORCH (checked by this project's tests and by hand). float32
  * on LIBTORCH (oneDNN/MKL) and float64 on NATIVE (LibTorch GEMMs) can differ in the last bit between
- * batch compositions.
+ * batch compositions. On NATIVE and JAVA no result depends on the thread count.
  *
  * <p>Saved and loaded with the rest of a {@code Pipeline} ({@link #write()}, {@link #read()},
  * {@link #load(String)}); the weights file itself is referenced by its path, not copied.
@@ -87,6 +90,7 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
     private final Param<String> backend;
     private final Param<String> device;
     private final IntParam batchSize;
+    private final IntParam threads;
 
     /** A transformer with a random uid and the default params. */
     public LstmTransformer() {
@@ -112,6 +116,9 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
                 ParamValidators.inArray(BACKENDS));
         device = new Param<>(this, "device", "cpu, cuda or cuda:N");
         batchSize = new IntParam(this, "batchSize", "rows per forward pass", ParamValidators.gt(0));
+        threads = new IntParam(this, "threads", "most threads one forward pass uses, the task's thread included; "
+                + "0: the executor's default (-Dlstm4j.threads, else OMP_NUM_THREADS, which Spark sets to "
+                + "spark.task.cpus, else the cores)", ParamValidators.gtEq(0));
         setDefault(prefix, "");
         setDefault(inputCol, "input");
         setDefault(lengthsCol, "");
@@ -123,6 +130,7 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
         setDefault(backend, "auto");
         setDefault(device, "cpu");
         setDefault(batchSize, 64);
+        setDefault(threads, 0);
     }
 
     @Override
@@ -188,6 +196,16 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
     /** Rows per forward pass (default 64). */
     public IntParam batchSize() {
         return batchSize;
+    }
+
+    /**
+     * The most threads one forward pass uses, the task's own thread included (default 0: the executor's
+     * default, {@code -Dlstm4j.threads} if set, else {@code OMP_NUM_THREADS}, which Spark sets to
+     * {@code spark.task.cpus}, else the executor's cores). Match it to {@code spark.task.cpus}: a task
+     * then uses the cores Spark reserved for it. See {@link dev.lstm4j.ModelOptions}.
+     */
+    public IntParam threads() {
+        return threads;
     }
 
     /** Sets {@link #weightsPath()}. */
@@ -259,6 +277,12 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
     /** Sets {@link #batchSize()}. */
     public LstmTransformer setBatchSize(int value) {
         set(batchSize, value);
+        return this;
+    }
+
+    /** Sets {@link #threads()}: a positive count, or 0 for the executor's default. */
+    public LstmTransformer setThreads(int value) {
+        set(threads, value);
         return this;
     }
 
@@ -365,19 +389,33 @@ public final class LstmTransformer extends Transformer implements DefaultParamsW
         // Fail on the driver, before any task runs, for a bad file, prefix or state_dict.
         LstmConfig.inferFrom(payload.stateDict($(prefix), dtype)).build();
         Broadcast<WeightsPayload> shipped = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(payload);
-        ScoringSpec spec = new ScoringSpec($(prefix), dtype, $(backend), $(device), (Integer) $(batchSize),
-                $(inputCol), schema.fieldIndex($(inputCol)), index(schema, $(lengthsCol)), index(schema, $(h0Col)),
-                index(schema, $(c0Col)), !$(outputCol).isEmpty(), !$(hnCol).isEmpty(), !$(cnCol).isEmpty());
-        // The sequence columns the scorer reads and writes travel as float[][] / double[][], not boxed.
-        Set<String> sequences = new HashSet<>();
-        for (String c : new String[] {$(inputCol), $(h0Col), $(c0Col), $(outputCol), $(hnCol), $(cnCol)}) {
-            if (!c.isEmpty()) {
-                sequences.add(c);
-            }
+        ScoringSpec spec = spec(schema, dtype);
+        // Scored on Spark's internal rows: no value of the sequence columns is boxed (see PartitionScorer).
+        org.apache.spark.sql.classic.SparkSession classic = classic(spark);
+        RDD<InternalRow> scored = ((org.apache.spark.sql.classic.Dataset<?>) dataset).queryExecution().toRdd()
+                .toJavaRDD().mapPartitions(new PartitionScorer(shipped, spec)).rdd();
+        return classic.internalCreateDataFrame(scored, outSchema, false);
+    }
+
+    /** What an executor needs, from the params and the input schema. */
+    ScoringSpec spec(StructType schema, DType dtype) {
+        char lengthsType = 0;
+        if (!$(lengthsCol).isEmpty()) {
+            DataType t = schema.apply($(lengthsCol)).dataType();
+            lengthsType = t.equals(DataTypes.LongType) ? 'l' : t.equals(DataTypes.ShortType) ? 's' : 'i';
         }
-        return dataset.toDF().as(PrimitiveArrays.rowEncoder(schema, sequences))
-                .mapPartitions(new PartitionScorer(shipped, spec), PrimitiveArrays.rowEncoder(outSchema, sequences))
-                .toDF(); // the caller's rows decode as any DataFrame's (Scala sequences), not through our encoder
+        return new ScoringSpec($(prefix), dtype, $(backend), $(device), (Integer) $(threads), (Integer) $(batchSize),
+                $(inputCol), schema.fieldIndex($(inputCol)), index(schema, $(lengthsCol)), lengthsType,
+                index(schema, $(h0Col)), index(schema, $(c0Col)), !$(outputCol).isEmpty(), !$(hnCol).isEmpty(),
+                !$(cnCol).isEmpty());
+    }
+
+    private static org.apache.spark.sql.classic.SparkSession classic(SparkSession spark) {
+        if (!(spark instanceof org.apache.spark.sql.classic.SparkSession)) {
+            throw new IllegalStateException("LstmTransformer runs in a classic Spark session (the JVM that runs the "
+                    + "executors' tasks), not through Spark Connect; got " + spark.getClass().getName());
+        }
+        return (org.apache.spark.sql.classic.SparkSession) spark;
     }
 
     private static int index(StructType schema, String col) {

@@ -15,6 +15,7 @@ import dev.lstm4j.LstmOutput;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.integrations.ModelCache;
+import dev.lstm4j.integrations.WeightsPayload;
 import dev.lstm4j.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -214,6 +215,136 @@ class LstmTransformerTest {
             }
         }
         assertTrue(nulls >= 6, "null and empty rows in the data: " + nulls);
+    }
+
+    @Test
+    void threadsParamIsSavedReachesTheModelAndKeepsTheBits() throws IOException {
+        LstmConfig config = LstmConfig.builder(6, 24).numLayers(2).batchFirst(true).build();
+        Path weights = randomWeights("threads", config, 19);
+        WeightsPayload payload = new WeightsPayload("weightsPath", weights.toString(), Files.readAllBytes(weights));
+        Random rnd = new Random(23);
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 90; i++) {
+            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(20), 6)));
+        }
+        Dataset<Row> df = parquet("threads", rows, schema, 2);
+        for (String backend : new String[] {"native", "java"}) {
+            List<List<Row>> results = new ArrayList<>();
+            for (int threads : new int[] {1, 2}) {
+                LstmTransformer t = new LstmTransformer().setWeightsPath(weights.toString()).setInputCol("steps")
+                        .setHnCol("h_n").setBackend(backend).setBatchSize(45).setThreads(threads);
+                results.add(TestSpark.byId(t.transform(df).collectAsList()));
+                // local[2]: the executor's model cache is this JVM's; the job built the model it holds.
+                ScoringSpec spec = t.spec(schema, dev.lstm4j.DType.FLOAT32);
+                try (ModelCache.Lease lease = ModelCache.SHARED.acquire(spec.cacheKey(payload), () -> {
+                    throw new AssertionError("no model was built for " + spec.cacheKey(payload));
+                })) {
+                    assertEquals(threads, lease.model().threads(), backend + ": the model's thread count");
+                    assertEquals(backend.toUpperCase(java.util.Locale.ROOT), lease.model().backend().name());
+                }
+            }
+            for (int i = 0; i < 90; i++) {
+                assertSameBits(floats(results.get(0).get(i).getAs("output")), floats(results.get(1).get(i).getAs("output")),
+                        backend + ", output of row " + i + " with 1 and 2 threads");
+                assertSameBits(floats(results.get(0).get(i).getAs("h_n")), floats(results.get(1).get(i).getAs("h_n")),
+                        backend + ", h_n of row " + i + " with 1 and 2 threads");
+            }
+        }
+
+        LstmTransformer two = new LstmTransformer().setWeightsPath(weights.toString()).setThreads(2);
+        String dir = tmp.resolve("threads-saved").toString();
+        two.write().save(dir);
+        assertEquals(2, (Integer) LstmTransformer.load(dir).getOrDefault(two.threads()));
+        LstmTransformer fresh = new LstmTransformer();
+        assertEquals(0, (Integer) fresh.getOrDefault(fresh.threads()), "default: the executor's");
+        assertThrows(IllegalArgumentException.class, () -> two.setThreads(-1));
+    }
+
+    @Test
+    void scoreTableJobWritesWhatTheTransformerGivesAndNeverReplacesAFile() throws IOException {
+        Path weights = TestSpark.writeWeights(tmp, "job", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
+        Random rnd = new Random(29);
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(12), 3)));
+        }
+        Dataset<Row> df = parquet("job-in", rows, schema, 2);
+        String in = tmp.resolve("job-in.parquet").toString();
+        String out = tmp.resolve("job-out.parquet").toString();
+        String[] args = {"--weights", weights.toString(), "--input", in, "--output", out, "--input-col", "steps",
+            "--output-col", "", "--hn-col", "h_n", "--backend", "native", "--threads", "1", "--batch", "8"};
+        assertEquals(30, ScoreTable.run(spark, args));
+        List<Row> written = TestSpark.byId(spark.read().parquet(out).collectAsList());
+        List<Row> expected = TestSpark.byId(new LstmTransformer().setWeightsPath(weights.toString()).setInputCol("steps")
+                .setOutputCol("").setHnCol("h_n").setBackend("native").transform(df).collectAsList());
+        assertEquals(List.of("id", "steps", "h_n"), Arrays.asList(spark.read().parquet(out).columns()));
+        for (int i = 0; i < 30; i++) {
+            assertSameBits(floats(expected.get(i).getAs("h_n")), floats(written.get(i).getAs("h_n")), "h_n of row " + i);
+        }
+        long before = Files.walk(Path.of(out)).count();
+        Exception exists = assertThrows(Exception.class, () -> ScoreTable.run(spark, args));
+        assertTrue(exists.getMessage().contains("already exists"), exists.getMessage());
+        assertEquals(before, Files.walk(Path.of(out)).count(), "the existing output is untouched");
+        assertMessage("option --output: required", () -> ScoreTable.run(spark, new String[] {"--weights", "w", "--input", in}));
+        assertMessage("unknown option '--thread'; options: --weights, --input, --output, --format, --prefix, --input-col, "
+                + "--lengths-col, --h0-col, --c0-col, --output-col, --hn-col, --cn-col, --backend, --device, --batch, --threads",
+                () -> ScoreTable.run(spark, new String[] {"--thread", "2"}));
+        assertMessage("option --threads: expected an integer, got 'two'",
+                () -> ScoreTable.run(spark, new String[] {"--weights", "w", "--input", in, "--output", out, "--threads", "two"}));
+    }
+
+    @Test
+    void lengthsOfEveryIntegerTypeGiveTheSameBits() throws IOException {
+        Path weights = TestSpark.writeWeights(tmp, "lengths", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
+        Random rnd = new Random(31);
+        List<float[][]> data = new ArrayList<>();
+        List<Integer> lens = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            float[][] steps = randomSteps(rnd, 1 + rnd.nextInt(12), 3);
+            data.add(steps);
+            lens.add(i % 7 == 2 ? null : rnd.nextInt(steps.length + 1)); // null: all steps; 0: null outputs
+        }
+        List<List<Row>> results = new ArrayList<>();
+        for (DataType type : new DataType[] {DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType}) {
+            List<Row> rows = new ArrayList<>();
+            for (int i = 0; i < 25; i++) {
+                Integer l = lens.get(i);
+                Object len = l == null ? null : type == DataTypes.LongType ? (Object) (long) l
+                        : type == DataTypes.ShortType ? (Object) (short) (int) l : (Object) l;
+                rows.add(RowFactory.create(i, data.get(i), len));
+            }
+            StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ).add("len", type);
+            LstmTransformer t = new LstmTransformer().setWeightsPath(weights.toString()).setInputCol("steps")
+                    .setLengthsCol("len").setHnCol("h_n").setBackend("native").setBatchSize(6);
+            results.add(TestSpark.byId(t.transform(parquet("lengths-" + type.typeName(), rows, schema, 2)).collectAsList()));
+        }
+        try (Lstm lstm = driverModel(StateDict.load(weights))) {
+            for (int i = 0; i < 25; i++) {
+                float[][] steps = data.get(i);
+                int len = lens.get(i) == null ? steps.length : lens.get(i);
+                for (List<Row> out : results) {
+                    if (len == 0) {
+                        assertNull(out.get(i).getAs("h_n"), "h_n of row " + i + " with length 0");
+                        continue;
+                    }
+                    float[] flat = new float[len * 3];
+                    for (int s = 0; s < len; s++) {
+                        System.arraycopy(steps[s], 0, flat, s * 3, 3);
+                    }
+                    LstmOutput ref = lstm.forward(Tensor.of(flat, 1, len, 3));
+                    float[][] o = floats(out.get(i).getAs("output"));
+                    assertEquals(steps.length, o.length, "output keeps all steps of row " + i);
+                    float[][] expected = new float[steps.length][9];
+                    for (int s = 0; s < len; s++) {
+                        System.arraycopy(ref.output().floatData(), s * 9, expected[s], 0, 9);
+                    }
+                    assertSameBits(expected, o, "output of row " + i + " (zero past length " + len + ")");
+                    assertSameBits(TestSpark.stateOf(ref.hN(), 0), floats(out.get(i).getAs("h_n")), "h_n of row " + i);
+                }
+            }
+        }
     }
 
     @Test
