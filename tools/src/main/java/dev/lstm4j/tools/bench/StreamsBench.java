@@ -8,6 +8,7 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmState;
 import dev.lstm4j.LstmStream;
 import dev.lstm4j.LstmStreamPool;
+import dev.lstm4j.ModelOptions;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
 import picocli.CommandLine;
@@ -69,6 +70,9 @@ public final class StreamsBench {
         @Option(names = "--backend", paramLabel = "native|java|libtorch", description = "default native")
         String backendName = "native";
         Backend backend = Backend.NATIVE;
+        @Option(names = "--threads", description = "the model's threads (default: ModelOptions' default, one per "
+                + "processor); 1 runs each step on the pool's thread alone, leaving the other cores to the clients")
+        int threads;
         @Option(names = "--max-batch", description = "the pool's largest batched step (default 64)")
         int maxBatch = 64;
         @Option(names = "--max-wait-us", description = "the pool's longest wait for more frames (default 1000)")
@@ -88,7 +92,7 @@ public final class StreamsBench {
     }
 
     private static final String USAGE = "usage: lstm4j bench --streams [--hidden 256,1024] [--input 64] [--layers 1] "
-            + "[--stream-count 512] [--clients 8] [--backend native|java|libtorch] [--max-batch 64] "
+            + "[--stream-count 512] [--clients 8] [--backend native|java|libtorch] [--threads N] [--max-batch 64] "
             + "[--max-wait-us 1000] [--seconds 3] [--p99-limit-ms 10] [--quick] [--csv FILE]";
 
     /**
@@ -127,6 +131,8 @@ public final class StreamsBench {
         out.printf(Locale.ROOT, "lstm4j bench --streams: %s backend, float32, input_size=%d, num_layers=%d, %d streams, "
                 + "%d client threads, %d processors, JVM %s%n", o.backend, o.input, o.layers, o.streams, o.clients, threads,
                 Runtime.version());
+        out.printf(Locale.ROOT, "model threads: %s%n", o.threads > 0 ? Integer.toString(o.threads)
+                : ModelOptions.defaults().threads() + " (default)");
         out.printf(Locale.ROOT, "pool: maxBatch=%d maxWait=%d us; sustained = every frame due in %.1f s completed, "
                 + "none rejected, p99 <= %.1f ms; latency from a frame's due time to its result%n", o.maxBatch,
                 o.maxWait.toNanos() / 1000, o.seconds, o.p99LimitMs);
@@ -141,7 +147,9 @@ public final class StreamsBench {
                     flopsPerFrame / 1e6, Double.isNaN(limit) ? "?" : String.format(Locale.ROOT, "%.0f", limit));
             LstmConfig config = LstmConfig.builder(o.input, h).numLayers(o.layers).build();
             StateDict weights = randomWeights(config, new Random(42));
-            try (Lstm lstm = Lstm.create(config, weights, o.backend, Device.cpu())) {
+            ModelOptions options = o.threads > 0 ? ModelOptions.builder().threads(o.threads).build()
+                    : ModelOptions.defaults();
+            try (Lstm lstm = Lstm.create(config, weights, o.backend, Device.cpu(), options)) {
                 for (String mode : new String[] {"pool", "per_stream"}) {
                     Result r = measureMode(lstm, mode, o, out);
                     if (mode.equals("pool") && !Double.isNaN(limit)) {
@@ -185,6 +193,9 @@ public final class StreamsBench {
         positive("--stream-count", o.streams);
         positive("--clients", o.clients);
         positive("--max-batch", o.maxBatch);
+        if (o.threads < 0) {
+            throw new IllegalArgumentException("--threads: expected a positive number, got " + o.threads);
+        }
         if (o.maxWaitUs < 0) {
             throw new IllegalArgumentException("--max-wait-us: expected a number >= 0, got " + o.maxWaitUs);
         }
@@ -260,23 +271,35 @@ public final class StreamsBench {
         warmUp(lstm, pool, o);
         r.saturated = closedLoop(lstm, pool, o, o.seconds);
         out.printf(Locale.ROOT, "  %-10s saturated (closed loop): %.0f frames/s%n", mode, r.saturated);
+        searchHighestSustained(r.saturated, rate -> tryLoad(lstm, mode, o, out, rate, r));
+        return r;
+    }
+
+    /**
+     * The highest load that {@code sustained} accepts, as the search finds it: the grid (fractions of
+     * {@code saturated}) up to its first failed load, then {@link #REFINEMENTS} bisections between the
+     * highest accepted load (or zero) and the lowest failed one; zero if it accepts none. Package-private
+     * for the test.
+     */
+    static double searchHighestSustained(double saturated, java.util.function.DoublePredicate sustained) {
+        double ok = 0;
         double failed = Double.NaN;
         for (double f : GRID) {
-            if (!tryLoad(lstm, mode, o, out, f * r.saturated, r)) {
-                failed = f * r.saturated;
+            if (!sustained.test(f * saturated)) {
+                failed = f * saturated;
                 break;
             }
+            ok = f * saturated;
         }
-        double ok = r.rate == 0 ? 0 : r.offered;
         for (int i = 0; i < REFINEMENTS && !Double.isNaN(failed); i++) {
             double mid = (ok + failed) / 2;
-            if (tryLoad(lstm, mode, o, out, mid, r)) {
+            if (sustained.test(mid)) {
                 ok = mid;
             } else {
                 failed = mid;
             }
         }
-        return r;
+        return ok;
     }
 
     /** Offers one open-loop load; when sustained and higher than r's, records it in r. */
