@@ -73,6 +73,8 @@ public final class StreamsBench {
         @Option(names = "--threads", description = "the model's threads (default: ModelOptions' default, one per "
                 + "processor); 1 runs each step on the pool's thread alone, leaving the other cores to the clients")
         int threads;
+        @Option(names = "--step-threads", description = "the pool's steps at once, each on its own thread (default 1)")
+        int stepThreads = 1;
         @Option(names = "--max-batch", description = "the pool's largest batched step (default 64)")
         int maxBatch = 64;
         @Option(names = "--max-wait-us", description = "the pool's longest wait for more frames (default 1000)")
@@ -92,7 +94,7 @@ public final class StreamsBench {
     }
 
     private static final String USAGE = "usage: lstm4j bench --streams [--hidden 256,1024] [--input 64] [--layers 1] "
-            + "[--stream-count 512] [--clients 8] [--backend native|java|libtorch] [--threads N] [--max-batch 64] "
+            + "[--stream-count 512] [--clients 8] [--backend native|java|libtorch] [--threads N] [--step-threads 1] [--max-batch 64] "
             + "[--max-wait-us 1000] [--seconds 3] [--p99-limit-ms 10] [--quick] [--csv FILE]";
 
     /**
@@ -133,8 +135,8 @@ public final class StreamsBench {
                 Runtime.version());
         out.printf(Locale.ROOT, "model threads: %s%n", o.threads > 0 ? Integer.toString(o.threads)
                 : ModelOptions.defaults().threads() + " (default)");
-        out.printf(Locale.ROOT, "pool: maxBatch=%d maxWait=%d us; sustained = every frame due in %.1f s completed, "
-                + "none rejected, p99 <= %.1f ms; latency from a frame's due time to its result%n", o.maxBatch,
+        out.printf(Locale.ROOT, "pool: stepThreads=%d maxBatch=%d maxWait=%d us; sustained = every frame due in %.1f s completed, "
+                + "none rejected, p99 <= %.1f ms; latency from a frame's due time to its result%n", o.stepThreads, o.maxBatch,
                 o.maxWait.toNanos() / 1000, o.seconds, o.p99LimitMs);
         if (!Double.isNaN(peak)) {
             out.printf(Locale.ROOT, "float32 FMA peak: %.1f GFLOP/s (%d threads, measured now)%n", peak, threads);
@@ -193,6 +195,7 @@ public final class StreamsBench {
         positive("--stream-count", o.streams);
         positive("--clients", o.clients);
         positive("--max-batch", o.maxBatch);
+        positive("--step-threads", o.stepThreads);
         if (o.threads < 0) {
             throw new IllegalArgumentException("--threads: expected a positive number, got " + o.threads);
         }
@@ -522,7 +525,7 @@ public final class StreamsBench {
     }
 
     private static LstmStreamPool poolOf(Lstm lstm, Options o) {
-        return LstmStreamPool.builder(lstm).maxBatch(o.maxBatch).maxWait(o.maxWait)
+        return LstmStreamPool.builder(lstm).stepThreads(o.stepThreads).maxBatch(o.maxBatch).maxWait(o.maxWait)
                 .maxPendingPerStream(64).maxPendingTotal(Math.max(1 << 16, o.streams * 64)).maxStreams(o.streams)
                 .build();
     }

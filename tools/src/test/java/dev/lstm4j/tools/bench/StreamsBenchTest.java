@@ -19,7 +19,7 @@ class StreamsBenchTest {
         Path csv = dir.resolve("streams.csv");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int code = StreamsBench.run(new String[] {"--streams", "--quick", "--backend", "java", "--hidden", "16",
-            "--input", "8", "--stream-count", "8", "--clients", "2", "--threads", "1", "--seconds", "0.2", "--p99-limit-ms", "1000",
+            "--input", "8", "--stream-count", "8", "--clients", "2", "--threads", "1", "--step-threads", "2", "--seconds", "0.2", "--p99-limit-ms", "1000",
             "--csv", csv.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
