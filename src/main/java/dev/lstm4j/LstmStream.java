@@ -46,11 +46,6 @@ public final class LstmStream implements AutoCloseable {
         this.lastActiveNanos = now;
     }
 
-    /** The order key of a ready stream: the sequence number of its oldest pending frame. */
-    long headSeq() {
-        return queue.peekFirst().seq;
-    }
-
     /** This stream's number in its pool (0, 1, 2, ... in opening order). */
     public long id() {
         return id;

@@ -31,13 +31,16 @@ class StreamPoolExactnessTest {
     static Stream<Arguments> cases() {
         List<Arguments> args = new ArrayList<>();
         for (Backend b : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
-            args.add(Arguments.of(b, DType.FLOAT32, 1, 0, false, 64, 80));
-            args.add(Arguments.of(b, DType.FLOAT32, 2, 5, true, 24, 80));
-            args.add(Arguments.of(b, DType.FLOAT32, 2, 0, false, 256, 72));
-            args.add(Arguments.of(b, DType.FLOAT64, 2, 7, false, 40, 80));
+            args.add(Arguments.of(b, DType.FLOAT32, 1, 0, false, 64, 80, 1));
+            args.add(Arguments.of(b, DType.FLOAT32, 2, 5, true, 24, 80, 1));
+            args.add(Arguments.of(b, DType.FLOAT32, 2, 0, false, 256, 72, 1));
+            args.add(Arguments.of(b, DType.FLOAT64, 2, 7, false, 40, 80, 1));
+            // Several steps at once (stepThreads): each stream is still in one step at a time.
+            args.add(Arguments.of(b, DType.FLOAT32, 2, 5, false, 64, 40, 2));
+            args.add(Arguments.of(b, DType.FLOAT64, 1, 0, true, 24, 40, 3));
         }
-        args.add(Arguments.of(Backend.LIBTORCH, DType.FLOAT32, 2, 5, true, 24, 80));
-        args.add(Arguments.of(Backend.LIBTORCH, DType.FLOAT64, 1, 0, false, 64, 80));
+        args.add(Arguments.of(Backend.LIBTORCH, DType.FLOAT32, 2, 5, true, 24, 80, 1));
+        args.add(Arguments.of(Backend.LIBTORCH, DType.FLOAT64, 1, 0, false, 64, 80, 1));
         return args.stream();
     }
 
@@ -50,10 +53,10 @@ class StreamPoolExactnessTest {
         LstmStream.State last;
     }
 
-    @ParameterizedTest(name = "{0} {1} layers={2} proj={3} batch_first={4} hidden={5} maxBatch={6}")
+    @ParameterizedTest(name = "{0} {1} layers={2} proj={3} batch_first={4} hidden={5} maxBatch={6} stepThreads={7}")
     @MethodSource("cases")
     void pooledStreamsEqualEachStreamAlone(Backend backend, DType dtype, int layers, int proj, boolean batchFirst,
-            int hidden, int maxBatch) throws Exception {
+            int hidden, int maxBatch, int stepThreads) throws Exception {
         Random rnd = new Random(hidden * 131 + layers * 17 + proj + dtype.ordinal() * 7 + backend.ordinal());
         int inputSize = 12;
         LstmConfig config = LstmConfig.builder(inputSize, hidden).numLayers(layers).projSize(proj)
@@ -81,7 +84,7 @@ class StreamPoolExactnessTest {
         int perClient = 12; // 96 streams at once: batches reach maxBatch
         try (Lstm lstm = Lstm.create(config, w, backend, Device.cpu())) {
             LstmStreamPool.Stats stats;
-            try (LstmStreamPool pool = LstmStreamPool.builder(lstm).maxBatch(maxBatch)
+            try (LstmStreamPool pool = LstmStreamPool.builder(lstm).maxBatch(maxBatch).stepThreads(stepThreads)
                     .maxWait(Duration.ofMillis(3)).maxPendingPerStream(8).build()) {
                 ConcurrentLinkedQueue<Session> todo = new ConcurrentLinkedQueue<>(all);
                 ExecutorService exec = Executors.newFixedThreadPool(clients);
@@ -103,6 +106,7 @@ class StreamPoolExactnessTest {
             assertTrue(meanBatch > 4, "the pool batched (mean batch " + meanBatch + ")");
             assertTrue(stats.largestBatch() > 32, "batches reached the fused input projection (B >= 32): "
                     + stats.largestBatch());
+
 
             // Each session alone, frame by frame as submitted, from its initial state.
             double worst = 0;
@@ -126,9 +130,9 @@ class StreamPoolExactnessTest {
                 mismatched += bitsDiffer(s.last.h().reshape(layers, 1, hOut), st.h()) ? 1 : 0;
                 mismatched += bitsDiffer(s.last.c().reshape(layers, 1, hidden), st.c()) ? 1 : 0;
             }
-            System.out.printf("%s %s layers=%d proj=%d hidden=%d: %d steps, mean batch %.1f, largest %d, %d "
-                    + "mismatches, worst diff %.3g%n", backend, dtype, layers, proj, hidden, stats.steps(), meanBatch,
-                    stats.largestBatch(), mismatched, worst);
+            System.out.printf("%s %s layers=%d proj=%d hidden=%d stepThreads=%d: %d steps, mean batch %.1f, largest "
+                    + "%d, %d mismatches, worst diff %.3g%n", backend, dtype, layers, proj, hidden, stepThreads,
+                    stats.steps(), meanBatch, stats.largestBatch(), mismatched, worst);
             // NATIVE (team scan, float64 included) and JAVA: every output element is one FMA chain or
             // one sequential sum whatever the batch, so bits must match. LIBTORCH (LibTorch's addmm/mm,
             // i.e. its BLAS, which takes other kernels at batch 1 than at 2 or 8 and more) agrees to

@@ -254,6 +254,61 @@ class StreamPoolLifecycleTest {
         }
     }
 
+    /**
+     * With stepThreads(2), a second scheduler thread runs other streams' steps while the first is held
+     * (here in a completion that blocks); with one thread nothing else runs meanwhile. maxBatch 2 and an
+     * hour's maxWait make every step wait for a pair, so the order of events is fixed. Both pools then
+     * close with every frame run, in order, from its stream's state.
+     */
+    @Test
+    void aSecondStepThreadRunsOtherStreamsWhileTheFirstIsBusy() throws Exception {
+        for (int stepThreads : new int[] {1, 2}) {
+            Random rnd = new Random(8);
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            LstmStreamPool pool = LstmStreamPool.builder(lstm).maxBatch(2).maxWait(Duration.ofHours(1))
+                    .stepThreads(stepThreads).build();
+            LstmStream a = pool.open();
+            LstmStream c = pool.open();
+            LstmStream b = pool.open();
+            LstmStream d = pool.open();
+            List<Tensor> framesA = List.of(frame(rnd), frame(rnd));
+            List<Tensor> framesC = List.of(frame(rnd));
+            List<Tensor> framesB = List.of(frame(rnd));
+            List<Tensor> framesD = List.of(frame(rnd));
+            CompletableFuture<Tensor> a0 = a.submit(framesA.get(0)); // waits for a second frame
+            a0.thenRun(() -> {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<Tensor> c0 = c.submit(framesC.get(0)); // the pair runs; a0's completion holds
+            assertTrue(held.await(10, TimeUnit.SECONDS), "the first pair ran");
+            CompletableFuture<Tensor> b0 = b.submit(framesB.get(0));
+            CompletableFuture<Tensor> d0 = d.submit(framesD.get(0)); // a pair
+            if (stepThreads == 2) {
+                b0.get(10, TimeUnit.SECONDS); // ran on the second thread while the first is held
+                d0.get(10, TimeUnit.SECONDS);
+            } else {
+                Thread.sleep(200);
+                assertFalse(b0.isDone() || d0.isDone(), "one step thread: nothing runs while it is held");
+            }
+            CompletableFuture<Tensor> a1 = a.submit(framesA.get(1)); // alone: waits until close
+            release.countDown();
+            pool.close();
+            float[][] wantA = alone(framesA);
+            assertTrue(Arrays.equals(wantA[0], a0.join().floatData()), "a0, stepThreads=" + stepThreads);
+            assertTrue(Arrays.equals(wantA[1], a1.join().floatData()), "a1, stepThreads=" + stepThreads);
+            assertTrue(Arrays.equals(alone(framesC)[0], c0.join().floatData()), "c0, stepThreads=" + stepThreads);
+            assertTrue(Arrays.equals(alone(framesB)[0], b0.join().floatData()), "b0, stepThreads=" + stepThreads);
+            assertTrue(Arrays.equals(alone(framesD)[0], d0.join().floatData()), "d0, stepThreads=" + stepThreads);
+            assertEquals(5, pool.stats().frames());
+        }
+    }
+
     @Test
     void completionsRunOnTheGivenExecutor() throws Exception {
         ExecutorService exec = Executors.newSingleThreadExecutor(r -> new Thread(r, "completions"));
@@ -280,6 +335,8 @@ class StreamPoolLifecycleTest {
         }
         assertEquals("maxBatch: expected a positive number, got 0", assertThrows(IllegalArgumentException.class,
                 () -> LstmStreamPool.builder(lstm).maxBatch(0)).getMessage());
+        assertEquals("stepThreads: expected a positive number, got 0", assertThrows(IllegalArgumentException.class,
+                () -> LstmStreamPool.builder(lstm).stepThreads(0)).getMessage());
         assertEquals("maxWait: expected a duration >= 0, got PT-1S", assertThrows(IllegalArgumentException.class,
                 () -> LstmStreamPool.builder(lstm).maxWait(Duration.ofSeconds(-1))).getMessage());
         try (LstmStreamPool pool = LstmStreamPool.builder(lstm).maxStreams(2).build();

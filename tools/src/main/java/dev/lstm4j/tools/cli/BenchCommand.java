@@ -116,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--streams", description = "instead of the grid: the stream pool against per-stream stepping "
             + "(N live streams, frames at a given rate from many client threads; its own options: --hidden, --input, "
-            + "--layers, --stream-count, --clients, --backend, --max-batch, --max-wait-us, --seconds, --p99-limit-ms; "
+            + "--layers, --stream-count, --clients, --backend, --threads, --step-threads, --max-batch, --max-wait-us, --seconds, --p99-limit-ms; "
             + "--quick and --csv apply)")
     boolean streams;
 
