@@ -6,7 +6,6 @@ import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Tensor;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
@@ -25,18 +24,7 @@ public final class BundleCheck {
     public static void main(String[] args) {
         LstmConfig config = LstmConfig.builder(6, 10).numLayers(2).batchFirst(true).build();
         Random rnd = new Random(1);
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        config.parameterShapes().forEach((name, shape) -> {
-            int n = 1;
-            for (int d : shape) {
-                n *= d;
-            }
-            float[] v = new float[n];
-            for (int i = 0; i < n; i++) {
-                v[i] = (float) (rnd.nextGaussian() * 0.3);
-            }
-            w.put(name, Tensor.of(v, shape));
-        });
+        Map<String, Tensor> w = RandomWeights.gaussian(config, rnd, 0.3);
         float[] x = new float[3 * 7 * 6];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) rnd.nextGaussian();

@@ -75,18 +75,7 @@ public final class ScoringBench {
                 .numLayers(Integer.parseInt(o.get("layers"))).batchFirst(true).build();
 
         Random rnd = new Random(42);
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        config.parameterShapes().forEach((name, shape) -> {
-            int n = 1;
-            for (int d : shape) {
-                n *= d;
-            }
-            float[] v = new float[n];
-            for (int i = 0; i < n; i++) {
-                v[i] = (float) (rnd.nextGaussian() * 0.1);
-            }
-            w.put(name, Tensor.of(v, shape));
-        });
+        Map<String, Tensor> w = RandomWeights.gaussian(config, rnd, 0.1);
         Path weights = Files.createTempFile("lstm4j-bench-", ".safetensors");
         weights.toFile().deleteOnExit();
         Safetensors.write(weights, w, Map.of());
