@@ -24,9 +24,21 @@ constexpr int64_t kSplitFlops = int64_t{1} << 17;
 // Units per part stay a multiple of one 512-bit vector of floats.
 constexpr int64_t kAlign = 16;
 
-int parts_for(int64_t flops, int64_t width, int64_t align, int team_size) {
+// A step whose weights exceed this per thread streams them from L3 or memory at every step whatever
+// the split, so it is cut into kStreamParts parts per thread: parts are claimed, so a thread that
+// loses its core for a while (to a stream pool's clients, say) holds up only a small part, which
+// the others take over, instead of half the step. Smaller weights keep one part per thread, so
+// that each core finds its share in its own L2 at the next step.
+constexpr int64_t kStreamBytes = int64_t{1} << 20;
+constexpr int kStreamParts = 4;
+
+int parts_for(int64_t flops, int64_t width, int64_t align, int team_size,
+              int64_t weight_bytes = 0) {
   if (flops < kSplitFlops) return 1;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(team_size, width / align)));
+  const int64_t per_thread = team_size > 1 && weight_bytes / team_size > kStreamBytes
+                                 ? kStreamParts * team_size
+                                 : team_size;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(per_thread, width / align)));
 }
 
 // How a step is split over the team: the one place that chooses, per shape.
@@ -37,16 +49,19 @@ int parts_for(int64_t flops, int64_t width, int64_t align, int team_size) {
 //   step (and the waiting caller spins on a core the other thread could use).
 // - Else by hidden units at every step (parts_for): a small batch has too few rows to share, and
 //   each core keeps its share of W_hh in its L2 (B=1: a GEMV streaming 512 KB per core).
+// A single step (a stream pool's, or a streaming forward's) has no hand-offs to save, and split by
+// units each core reads only its share of the weights: one step always splits by units.
 // Rows per part stay a multiple of the 4-row register tile; the bits are the same either way
 // (each output element is one FMA chain in k order). Returns the row parts, or 1 for the unit split.
 constexpr int64_t kRowsPerPart = 16;
 constexpr int64_t kRowAlign = 4;
 // LSTM4J_CPU_SPLIT=rows or units forces one split wherever it can run (an A/B switch for
 // measurements, read by the JAVA engine too); unset, the shape chooses.
-int row_split_parts(int64_t batch, int team_size) {
+int row_split_parts(int64_t batch, int64_t steps, int team_size) {
   const char* force = std::getenv("LSTM4J_CPU_SPLIT");
   const bool rows = force != nullptr && std::strcmp(force, "rows") == 0;
   if (team_size <= 1 || (force != nullptr && std::strcmp(force, "units") == 0)) return 1;
+  if (steps <= 1 && !rows) return 1;
   const int64_t parts = std::min<int64_t>(team_size, batch / (rows ? kRowAlign : kRowsPerPart));
   return parts >= 2 ? static_cast<int>(parts) : 1;
 }
@@ -107,7 +122,7 @@ class TeamScan {
     const int64_t B = io.batch, H = c_.hidden_size, D = c_.num_directions, G = c_.G();
     fuse_ = fuse_input_projection(
         B, std::max(c_.input_size, c_.num_layers > 1 ? D * c_.P() : 0), H, sizeof(T), team_size_);
-    row_parts_ = row_split_parts(B, team_size_);
+    row_parts_ = row_split_parts(B, io.steps, team_size_);
     gx_ = ws.get<T>(Workspace::kGx, fuse_ ? B * G : io.rows * D * G);
     gh_ = ws.get<T>(Workspace::kGh, B * G);
     h_full_ = c_.proj_size > 0 ? ws.get<T>(Workspace::kHFull, B * H) : nullptr;
@@ -151,7 +166,8 @@ class TeamScan {
       const bool recurrent = s > 0 || dir.h0 != nullptr;
       // A gate pass alone is not worth a hand-off.
       const int parts = recurrent || fuse_
-                            ? parts_for(2 * n * (Pn + (fuse_ ? io.in : 0)) * G, H, kAlign, team_size_)
+                            ? parts_for(2 * n * (Pn + (fuse_ ? io.in : 0)) * G, H, kAlign, team_size_,
+                                        (Pn + (fuse_ ? io.in : 0)) * G * static_cast<int64_t>(sizeof(T)))
                             : 1;
       auto body = [&](int p) {
         step(io, dir, cp, s, 0, n, part_lo(p, parts, H, kAlign), part_lo(p + 1, parts, H, kAlign),

@@ -170,6 +170,40 @@ class ThreadsTest {
         }
     }
 
+    /**
+     * A single step of a large batch splits by hidden units (no row split at T=1), and a step whose
+     * weights exceed 1 MB per thread is cut into four parts per thread, claimed by whichever thread is
+     * free: both must give the bits of one thread, as a stream pool's steps do (H=512, I=64: 4.7 MB of
+     * float32 weights; B=40 and B=3; one step and several).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"NATIVE, FLOAT32", "NATIVE, FLOAT64", "JAVA, FLOAT32", "JAVA, FLOAT64"})
+    void singleStepsAndStreamedWeightsGiveTheBitsOfOneThread(Backend backend, DType dtype) {
+        Random rnd = new Random(101L * backend.ordinal() + dtype.ordinal());
+        LstmConfig config = LstmConfig.builder(64, 512).dtype(dtype).build();
+        StateDict w = TestSupport.randomWeights(config.parameterShapes(), config.hiddenSize(), dtype, rnd);
+        for (int[] shape : new int[][] {{1, 40}, {1, 3}, {4, 3}}) {
+            Tensor x = TestSupport.random(new int[] {shape[0], shape[1], 64}, dtype, rnd, 1.0);
+            Tensor h0 = TestSupport.random(new int[] {1, shape[1], 512}, dtype, rnd, 0.5);
+            Tensor c0 = TestSupport.random(new int[] {1, shape[1], 512}, dtype, rnd, 0.5);
+            LstmOutput want = null;
+            for (int threads = 1; threads <= 2; threads++) {
+                try (Lstm lstm = Lstm.create(config, w, backend, Device.cpu(),
+                        ModelOptions.builder().threads(threads).build())) {
+                    LstmOutput got = lstm.forward(x, h0, c0);
+                    if (threads == 1) {
+                        want = got;
+                        continue;
+                    }
+                    String at = backend + " " + dtype + " T=" + shape[0] + " B=" + shape[1] + " threads=2";
+                    assertBits(want.output(), got.output(), at + " output");
+                    assertBits(want.hN(), got.hN(), at + " h_n");
+                    assertBits(want.cN(), got.cN(), at + " c_n");
+                }
+            }
+        }
+    }
+
     private static void assertBits(Tensor want, Tensor got, String what) {
         if (want.dtype() == DType.FLOAT32) {
             assertArrayEquals(want.floatData(), got.floatData(), what); // compared by floatToIntBits: bits

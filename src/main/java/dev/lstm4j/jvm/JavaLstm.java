@@ -460,7 +460,7 @@ final class JavaLstm<A> {
                 }
                 Rows<A> pass = ws.rows;
                 pass.set(l, d, layerIn, in, y, T, n, row0, bStride, B, h0, c, wholeGx, gx);
-                int rowParts = rowSplitParts(B, threads, split);
+                int rowParts = rowSplitParts(B, T, threads, split);
                 if (rowParts > 1) {
                     pass.parts = rowParts;
                     team.run(rowParts, pass);
@@ -491,11 +491,12 @@ final class JavaLstm<A> {
      * {@link #ROWS_PER_PART} rows: each part carries its rows through every step with all their
      * columns, and the threads meet once per direction instead of at every step, so a thread that
      * loses its core for a while delays only its rows. Else (returns 1) every step is split by hidden
-     * units: a small batch has too few rows to share. Either way each output element is one FMA chain
-     * in k order: the same bits.
+     * units: a small batch has too few rows to share, and a single step (a stream pool's) has no
+     * hand-offs to save while split by units each core reads only its share of the weights. Either way
+     * each output element is one FMA chain in k order: the same bits.
      */
-    static int rowSplitParts(int batch, int threads, Split split) {
-        if (split == Split.UNITS) {
+    static int rowSplitParts(int batch, int steps, int threads, Split split) {
+        if (split == Split.UNITS || (steps <= 1 && split != Split.ROWS)) {
             return 1;
         }
         int parts = Math.min(threads, split == Split.ROWS ? batch / ROW_ALIGN : batch / ROWS_PER_PART);
