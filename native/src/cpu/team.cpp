@@ -10,12 +10,12 @@
 namespace lstm4j::cpu {
 
 namespace {
-// How long a worker spins for the next step before it sleeps, at most (see worker_loop): long enough to bridge the serial
-// work between two steps and the caller's own work between two forward calls, short enough not
-// to hold a core for long once the calls stop (GNU OpenMP spins for longer by default). A worker
-// that sleeps between calls is woken at the start of the next one, and on a virtual machine that
-// wake-up can take longer than the forward: with 20 us, B=1, T=128 forwards in blocks measured
-// 1.1-2.6 ms (the caller often ran every part alone), with 500 us 1.25-1.5 ms.
+// How long a worker spins for the next step before it sleeps, at most (see worker_loop): long
+// enough to bridge the serial work between two steps and the caller's own work between two forward
+// calls, short enough not to hold a core for long once the calls stop (GNU OpenMP spins for longer
+// by default). A worker that sleeps between calls is woken at the start of the next one, and on a
+// virtual machine that wake-up can take longer than the forward: with 20 us, B=1, T=128 forwards in
+// blocks measured 1.1-2.6 ms (the caller often ran every part alone), with 500 us 1.25-1.5 ms.
 constexpr auto kSpinTime = std::chrono::microseconds(500);
 // Past this much of it (longer than any wait between two steps), the spinning yields the core
 // between checks: a worker that shares its core with the caller (the scheduler put them together,

@@ -438,8 +438,9 @@ final class JavaLstm<A> {
         // All steps' input projections at once, or each step's before its gates: when they would not fit,
         // or when a step's own projection pays (fuseInputProjection).
         int maxInput = Math.max(inputSize, layers > 1 ? D * P : 0);
+        int elementBytes = ar instanceof FloatArith ? Float.BYTES : Double.BYTES;
         boolean wholeGx = (long) rows * D * G <= gxLimit
-                && !fuseInputProjection(B, maxInput, H, ar instanceof FloatArith ? Float.BYTES : Double.BYTES, threads);
+                && !fuseInputProjection(B, maxInput, H, elementBytes, threads);
         grow(ws, wholeGx ? (long) rows * D * G : (long) B * D * G, B, rows);
         A gx = ws.gx;
         A gh = ws.gh;
@@ -511,7 +512,8 @@ final class JavaLstm<A> {
      * at once, as {@code fuse_input_projection} in the native team scan decides: when a step's rows reuse
      * each weight enough (B >= 32) and a thread's share of the input weights stays in its L2 (<= 512 KB).
      * It saves writing and reading back every step's gate pre-activations (32 MB a layer at B=64, H=256):
-     * measured, B=64, T=128, H=256, two layers, 4 + 4 fresh JVMs alternating: 93-141 ms against 103-140.
+     * B=64, T=128, H=256, two layers, float32, four pairs of fresh JVMs: 94, 105, 141 and 93 ms per forward
+     * at steady state against 103, 112, 138 and 140 ms with all steps' projections at once.
      */
     static boolean fuseInputProjection(int batch, int maxInput, int hidden, int elementBytes, int threads) {
         long bytes = (long) maxInput * 4 * hidden * elementBytes;
