@@ -157,6 +157,18 @@ class LstmTransformerTest {
         return TestSpark.writeWeights(tmp, name, w);
     }
 
+    /** The schema of {@link #idAndSteps}: an id and a sequence of steps. */
+    private static final StructType ID_STEPS = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
+
+    /** Rows (id i, 1..maxSteps random steps of {@code features}) for i < count, drawn from rnd in row order. */
+    private static List<Row> idAndSteps(Random rnd, int count, int maxSteps, int features) {
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(maxSteps), features)));
+        }
+        return rows;
+    }
+
     private static float[][] randomSteps(Random rnd, int steps, int features) {
         float[][] s = new float[steps][features];
         for (float[] row : s) {
@@ -223,11 +235,8 @@ class LstmTransformerTest {
         Path weights = randomWeights("threads", config, 19);
         WeightsPayload payload = new WeightsPayload("weightsPath", weights.toString(), Files.readAllBytes(weights));
         Random rnd = new Random(23);
-        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < 90; i++) {
-            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(20), 6)));
-        }
+        StructType schema = ID_STEPS;
+        List<Row> rows = idAndSteps(rnd, 90, 20, 6);
         Dataset<Row> df = parquet("threads", rows, schema, 2);
         for (String backend : new String[] {"native", "java"}) {
             List<List<Row>> results = new ArrayList<>();
@@ -265,11 +274,8 @@ class LstmTransformerTest {
     void scoreTableJobWritesWhatTheTransformerGivesAndNeverReplacesAFile() throws IOException {
         Path weights = TestSpark.writeWeights(tmp, "job", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
         Random rnd = new Random(29);
-        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(12), 3)));
-        }
+        StructType schema = ID_STEPS;
+        List<Row> rows = idAndSteps(rnd, 30, 12, 3);
         Dataset<Row> df = parquet("job-in", rows, schema, 2);
         String in = tmp.resolve("job-in.parquet").toString();
         String out = tmp.resolve("job-out.parquet").toString();
@@ -399,11 +405,7 @@ class LstmTransformerTest {
     void savedAndLoadedInAPipelineGivesTheSameBits() throws IOException {
         Path weights = TestSpark.writeWeights(tmp, "saved", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
         Random rnd = new Random(3);
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
-            rows.add(RowFactory.create(i, randomSteps(rnd, 1 + rnd.nextInt(9), 3)));
-        }
-        Dataset<Row> df = parquet("saved", rows, new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ), 2);
+        Dataset<Row> df = parquet("saved", idAndSteps(rnd, 20, 9, 3), ID_STEPS, 2);
         LstmTransformer t = new LstmTransformer().setWeightsPath(weights.toString()).setInputCol("steps")
                 .setOutputCol("").setHnCol("h").setBackend("java").setBatchSize(3);
         PipelineModel model = new Pipeline().setStages(new PipelineStage[] {t}).fit(df);
