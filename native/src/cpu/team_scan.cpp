@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "cpu/gemm_f32.h"
 #include "cpu/lstm_gates.h"
@@ -57,10 +58,19 @@ constexpr int64_t kRowsPerPart = 16;
 constexpr int64_t kRowAlign = 4;
 // LSTM4J_CPU_SPLIT=rows or units forces one split wherever it can run (an A/B switch for
 // measurements, read by the JAVA engine too); unset, the shape chooses.
+// Read once per process (it is set before the process starts): not a getenv scan per forward.
+const std::string& split_override() {
+  static const std::string value = [] {
+    const char* v = std::getenv("LSTM4J_CPU_SPLIT");
+    return std::string(v != nullptr ? v : "");
+  }();
+  return value;
+}
+
 int row_split_parts(int64_t batch, int64_t steps, int team_size) {
-  const char* force = std::getenv("LSTM4J_CPU_SPLIT");
-  const bool rows = force != nullptr && std::strcmp(force, "rows") == 0;
-  if (team_size <= 1 || (force != nullptr && std::strcmp(force, "units") == 0)) return 1;
+  const std::string& force = split_override();
+  const bool rows = force == "rows";
+  if (team_size <= 1 || force == "units") return 1;
   if (steps <= 1 && !rows) return 1;
   const int64_t parts = std::min<int64_t>(team_size, batch / (rows ? kRowAlign : kRowsPerPart));
   return parts >= 2 ? static_cast<int>(parts) : 1;
