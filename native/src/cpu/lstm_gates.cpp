@@ -7,8 +7,8 @@
 
 namespace lstm4j::cpu {
 
-// One float32 kernel per instruction set (lstm_gates_<isa>.cpp, same source, other flags),
-// picked once at load time.
+// One float32 kernel per instruction set, picked once at load time: lstm_gates_f32.inc compiled
+// with the base and AVX2 flags, and AVX-512's own intrinsics (lstm_gates_avx512.cpp).
 void gates_row_f32_avx512(int64_t, int64_t, const float*, const float*, float*, float*);
 void gates_row_f32_avx2(int64_t, int64_t, const float*, const float*, float*, float*);
 void gates_row_f32_base(int64_t, int64_t, const float*, const float*, float*, float*);
