@@ -271,10 +271,11 @@ public final class StreamsBench {
     private static Result measureMode(Lstm lstm, String mode, Options o, PrintWriter out) {
         Result r = new Result();
         boolean pool = mode.equals("pool");
-        warmUp(lstm, pool, o);
-        r.saturated = closedLoop(lstm, pool, o, o.seconds);
+        Tensor[][] outputs = pool ? outputs(o.streams, lstm.config().realHiddenSize()) : null;
+        warmUp(lstm, outputs, o);
+        r.saturated = closedLoop(lstm, outputs, o, o.seconds);
         out.printf(Locale.ROOT, "  %-10s saturated (closed loop): %.0f frames/s%n", mode, r.saturated);
-        searchHighestSustained(r.saturated, rate -> tryLoad(lstm, mode, o, out, rate, r));
+        searchHighestSustained(r.saturated, rate -> tryLoad(lstm, mode, outputs, o, out, rate, r));
         return r;
     }
 
@@ -306,8 +307,9 @@ public final class StreamsBench {
     }
 
     /** Offers one open-loop load; when sustained and higher than r's, records it in r. */
-    private static boolean tryLoad(Lstm lstm, String mode, Options o, PrintWriter out, double rate, Result r) {
-        Point p = openLoop(lstm, mode.equals("pool"), o, rate);
+    private static boolean tryLoad(Lstm lstm, String mode, Tensor[][] outputs, Options o, PrintWriter out,
+            double rate, Result r) {
+        Point p = openLoop(lstm, outputs, o, rate);
         boolean ok = p.rejected == 0 && p.late == 0 && p.p99Ms <= o.p99LimitMs;
         out.printf(Locale.ROOT, "  %-10s offered %9.0f frames/s: achieved %9.0f, p50 %7.3f ms, p99 %7.3f ms, "
                 + "rejected %d, late %d%s%n", mode, p.offered, p.achieved, p.p50Ms, p.p99Ms, p.rejected, p.late,
@@ -326,22 +328,43 @@ public final class StreamsBench {
      * the pool's per-frame Java path ran several times slower before C2 had compiled it (measured
      * 7.4k frames/s in the first second against 21.6k in the fourth, H=256).
      */
-    private static void warmUp(Lstm lstm, boolean pool, Options o) {
+    private static void warmUp(Lstm lstm, Tensor[][] outputs, Options o) {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
         boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
-        closedLoop(lstm, pool, o, o.warmupSeconds);
+        closedLoop(lstm, outputs, o, o.warmupSeconds);
         long end = System.nanoTime() + 10_000_000_000L;
         while (timed && System.nanoTime() < end) {
             long before = jit.getTotalCompilationTime();
-            closedLoop(lstm, pool, o, Math.min(0.5, o.warmupSeconds));
+            closedLoop(lstm, outputs, o, Math.min(0.5, o.warmupSeconds));
             if (jit.getTotalCompilationTime() == before) {
                 break;
             }
         }
     }
 
-    /** Frames per second with every stream always busy: pool streams resubmit on completion; clients loop. */
-    private static double closedLoop(Lstm lstm, boolean pool, Options o, double seconds) {
+    /**
+     * The outputs the pool's clients keep, per stream: frame k of a stream writes into
+     * {@code [stream][k % PENDING_PER_STREAM]}, as per-stream stepping writes into one output
+     * ({@code forwardInto}), so that neither mode allocates a result per frame. The pool refuses a stream's
+     * next frame while PENDING_PER_STREAM are pending, and writes a frame's output before it stops counting
+     * it. Made once per hidden size: the windows reuse them.
+     */
+    private static Tensor[][] outputs(int streams, int h) {
+        Tensor[][] outputs = new Tensor[streams][PENDING_PER_STREAM];
+        for (Tensor[] ring : outputs) {
+            for (int q = 0; q < ring.length; q++) {
+                ring[q] = Tensor.zeros(DType.FLOAT32, h);
+            }
+        }
+        return outputs;
+    }
+
+    /**
+     * Frames per second with every stream always busy: pool streams (outputs non-null) resubmit on
+     * completion; per-stream clients loop.
+     */
+    private static double closedLoop(Lstm lstm, Tensor[][] outputs, Options o, double seconds) {
+        boolean pool = outputs != null;
         int h = lstm.config().realHiddenSize();
         Tensor[] frames = frames(o, lstm.config().inputSize());
         AtomicLong done = new AtomicLong();
@@ -357,7 +380,7 @@ public final class StreamsBench {
                 }
                 start = System.nanoTime();
                 for (int i = 0; i < o.streams; i++) {
-                    resubmit(streams.get(i), frames[i], done, running, stopped);
+                    resubmit(streams.get(i), frames[i], outputs[i][0], done, running, stopped);
                 }
                 sleepSeconds(seconds);
                 end = System.nanoTime();
@@ -400,12 +423,13 @@ public final class StreamsBench {
         return counted * 1e9 / (end - start);
     }
 
-    private static void resubmit(LstmStream s, Tensor frame, AtomicLong done, AtomicBoolean running,
+    /** Submits the stream's frame into its one output (a stream has one frame in flight), again on completion. */
+    private static void resubmit(LstmStream s, Tensor frame, Tensor output, AtomicLong done, AtomicBoolean running,
             CountDownLatch stopped) {
-        s.submit(frame).whenComplete((out, e) -> {
+        s.submit(frame, output).whenComplete((out, e) -> {
             done.incrementAndGet();
             if (e == null && running.get()) {
-                resubmit(s, frame, done, running, stopped);
+                resubmit(s, frame, output, done, running, stopped);
             } else {
                 stopped.countDown();
             }
@@ -417,7 +441,8 @@ public final class StreamsBench {
      * each client thread sends its streams' frames at their due times (sleeping until then, or at once when
      * behind). Latency is measured from the due time; frames due in the last {@code seconds} count.
      */
-    private static Point openLoop(Lstm lstm, boolean pool, Options o, double rate) {
+    private static Point openLoop(Lstm lstm, Tensor[][] outputs, Options o, double rate) {
+        boolean pool = outputs != null;
         int h = lstm.config().realHiddenSize();
         Tensor[] frames = frames(o, lstm.config().inputSize());
         double periodNanos = o.streams * 1e9 / rate;
@@ -461,7 +486,8 @@ public final class StreamsBench {
                             boolean counted = due >= measureFrom;
                             if (p != null) {
                                 try {
-                                    streams.get(j).submit(inputs.get(j)).whenComplete((out, e) -> {
+                                    Tensor out = outputs[ids.get(j)][(int) (k % PENDING_PER_STREAM)];
+                                    streams.get(j).submit(inputs.get(j), out).whenComplete((r, e) -> {
                                         if (counted && e == null) {
                                             recorder.recordValue(Math.min(MAX_LATENCY_NANOS, System.nanoTime() - due));
                                             completed.incrementAndGet();
@@ -524,10 +550,13 @@ public final class StreamsBench {
         return n;
     }
 
+    /** The pool's maxPendingPerStream, and the outputs each stream's client keeps for its frames. */
+    private static final int PENDING_PER_STREAM = 16;
+
     private static LstmStreamPool poolOf(Lstm lstm, Options o) {
         return LstmStreamPool.builder(lstm).stepThreads(o.stepThreads).maxBatch(o.maxBatch).maxWait(o.maxWait)
-                .maxPendingPerStream(64).maxPendingTotal(Math.max(1 << 16, o.streams * 64)).maxStreams(o.streams)
-                .build();
+                .maxPendingPerStream(PENDING_PER_STREAM)
+                .maxPendingTotal(Math.max(1 << 16, o.streams * PENDING_PER_STREAM)).maxStreams(o.streams).build();
     }
 
     private static Tensor[] frames(Options o, int inputSize) {
