@@ -343,11 +343,11 @@ public final class StreamsBench {
     }
 
     /**
-     * The outputs the pool's clients keep, per stream: frame k of a stream writes into
-     * {@code [stream][k % PENDING_PER_STREAM]}, as per-stream stepping writes into one output
+     * The outputs the pool's clients keep, per stream: the stream's n-th accepted frame writes into
+     * {@code [stream][n % PENDING_PER_STREAM]}, as per-stream stepping writes into one output
      * ({@code forwardInto}), so that neither mode allocates a result per frame. The pool refuses a stream's
-     * next frame while PENDING_PER_STREAM are pending, and writes a frame's output before it stops counting
-     * it. Made once per hidden size: the windows reuse them.
+     * next frame while PENDING_PER_STREAM are pending, completes a stream's frames in order, and writes a
+     * frame's output before it stops counting it. Made once per hidden size: the windows reuse them.
      */
     private static Tensor[][] outputs(int streams, int h) {
         Tensor[][] outputs = new Tensor[streams][PENDING_PER_STREAM];
@@ -473,6 +473,7 @@ public final class StreamsBench {
                         inputs.add(pool ? frames[i] : frames[i].reshape(1, 1, frames[i].size(0)));
                     }
                     Tensor output = Tensor.zeros(DType.FLOAT32, 1, 1, h);
+                    int[] accepted = new int[ids.size()];
                     for (long k = 0;; k++) {
                         for (int j = 0; j < ids.size(); j++) {
                             long due = t0 + (long) ((ids.get(j) + (double) k * o.streams) * periodNanos / o.streams);
@@ -486,13 +487,16 @@ public final class StreamsBench {
                             boolean counted = due >= measureFrom;
                             if (p != null) {
                                 try {
-                                    Tensor out = outputs[ids.get(j)][(int) (k % PENDING_PER_STREAM)];
+                                    // The stream's n-th accepted frame: the pool holds at most the last
+                                    // PENDING_PER_STREAM - 1 before it, so frame n - PENDING_PER_STREAM is done.
+                                    Tensor out = outputs[ids.get(j)][accepted[j] % PENDING_PER_STREAM];
                                     streams.get(j).submit(inputs.get(j), out).whenComplete((r, e) -> {
                                         if (counted && e == null) {
                                             recorder.recordValue(Math.min(MAX_LATENCY_NANOS, System.nanoTime() - due));
                                             completed.incrementAndGet();
                                         }
                                     });
+                                    accepted[j]++;
                                 } catch (RejectedExecutionException e) {
                                     if (counted) {
                                         rejected.incrementAndGet();
