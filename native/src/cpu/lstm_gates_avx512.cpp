@@ -7,7 +7,7 @@
 // portable kernel: the clamps keep a NaN operand (vminps returns its second operand when either is
 // NaN).
 // GCC 12 warns inside its own headers that _mm512_undefined_ps's self-initialised value "may be
-// used uninitialized" (a known false positive of the masked intrinsics); the warning says nothing here.
+// used uninitialized" (a known false positive of the masked intrinsics); it says nothing here.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
