@@ -174,10 +174,12 @@ class TeamScan {
     for (int64_t s = 0; s < T_; ++s) {
       const int64_t n = lay.n_at(d_time(dir.d, s, T_));
       const bool recurrent = s > 0 || dir.h0 != nullptr;
+      // The step's GEMM depth: W_hh's rows, and W_ih's when the step projects its own input.
+      const int64_t k = Pn + (fuse_ ? io.in : 0);
       // A gate pass alone is not worth a hand-off.
       const int parts = recurrent || fuse_
-                            ? parts_for(2 * n * (Pn + (fuse_ ? io.in : 0)) * G, H, kAlign, team_size_,
-                                        (Pn + (fuse_ ? io.in : 0)) * G * static_cast<int64_t>(sizeof(T)))
+                            ? parts_for(2 * n * k * G, H, kAlign, team_size_,
+                                        k * G * static_cast<int64_t>(sizeof(T)))
                             : 1;
       auto body = [&](int p) {
         step(io, dir, cp, s, 0, n, part_lo(p, parts, H, kAlign), part_lo(p + 1, parts, H, kAlign),

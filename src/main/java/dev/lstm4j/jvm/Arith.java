@@ -14,6 +14,9 @@ interface Arith<A> {
     /** Length of {@code a}. */
     int length(A a);
 
+    /** Bytes per element: 4 for float, 8 for double. */
+    int elementBytes();
+
     /** Zeroes {@code n} elements from {@code off}. */
     void zero(A a, int off, int n);
 

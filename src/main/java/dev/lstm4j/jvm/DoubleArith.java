@@ -20,6 +20,11 @@ final class DoubleArith implements Arith<double[]> {
     }
 
     @Override
+    public int elementBytes() {
+        return Double.BYTES;
+    }
+
+    @Override
     public void zero(double[] a, int off, int n) {
         Arrays.fill(a, off, off + n, 0.0);
     }

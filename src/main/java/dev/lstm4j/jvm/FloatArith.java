@@ -42,6 +42,11 @@ final class FloatArith implements Arith<float[]> {
     }
 
     @Override
+    public int elementBytes() {
+        return Float.BYTES;
+    }
+
+    @Override
     public void zero(float[] a, int off, int n) {
         Arrays.fill(a, off, off + n, 0f);
     }

@@ -438,9 +438,8 @@ final class JavaLstm<A> {
         // All steps' input projections at once, or each step's before its gates: when they would not fit,
         // or when a step's own projection pays (fuseInputProjection).
         int maxInput = Math.max(inputSize, layers > 1 ? D * P : 0);
-        int elementBytes = ar instanceof FloatArith ? Float.BYTES : Double.BYTES;
         boolean wholeGx = (long) rows * D * G <= gxLimit
-                && !fuseInputProjection(B, maxInput, H, elementBytes, threads);
+                && !fuseInputProjection(B, maxInput, H, ar.elementBytes(), threads);
         grow(ws, wholeGx ? (long) rows * D * G : (long) B * D * G, B, rows);
         A gx = ws.gx;
         A gh = ws.gh;
