@@ -37,7 +37,8 @@ import java.util.Properties;
  *       {@code DIR/NAME.reference}; answers {@code diff D};</li>
  *   <li>{@code quit}.</li>
  * </ul>
- * A timed call includes copying the output to a Java array, as lstm4j's calls return theirs.
+ * A timed call does what lstm4j's {@code forward} does for its caller: it takes the input from a Java
+ * array (copied into a new native array) and returns output, h_n and c_n as Java arrays.
  */
 public final class DjlPeer {
     /** Marks a reply, so that anything else a library prints on stdout is not taken for one. */
@@ -46,7 +47,8 @@ public final class DjlPeer {
     private NDManager manager;
     private LSTM lstm;
     private ParameterStore ps;
-    private NDArray x;
+    private float[] x;
+    private Shape xShape;
     private String name;
     private float[] first;
 
@@ -112,12 +114,15 @@ public final class DjlPeer {
 
     private void forward() {
         try (NDManager sub = manager.newSubManager()) {
-            NDList out = lstm.forward(ps, new NDList(x), false);
-            float[] y = out.get(0).toFloatArray(); // the result on the host, as lstm4j returns it
+            NDList out = lstm.forward(ps, new NDList(sub.create(x, xShape)), false);
+            out.attach(sub);
+            float[] y = out.get(0).toFloatArray(); // the results on the host, as lstm4j returns them
+            for (int i = 1; i < out.size(); i++) {
+                out.get(i).toFloatArray(); // h_n, c_n
+            }
             if (first == null) {
                 first = y;
             }
-            out.attach(sub);
         }
     }
 
@@ -151,8 +156,8 @@ public final class DjlPeer {
             NDArray array = e.getValue().getArray();
             array.set(read(dir.resolve(row + "." + file), Math.toIntExact(array.size())));
         }
-        x = manager.create(read(dir.resolve(row + ".input"), batch * seqLen * inputSize),
-                new Shape(batch, seqLen, inputSize));
+        x = read(dir.resolve(row + ".input"), batch * seqLen * inputSize);
+        xShape = new Shape(batch, seqLen, inputSize);
         ps = new ParameterStore(manager, false);
         name = row;
         first = null;
