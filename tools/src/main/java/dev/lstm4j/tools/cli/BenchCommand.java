@@ -10,6 +10,7 @@ import dev.lstm4j.Tensor;
 import dev.lstm4j.tools.bench.BenchPlot;
 import dev.lstm4j.tools.bench.BenchmarkRow;
 import dev.lstm4j.tools.bench.BusyCore;
+import dev.lstm4j.tools.bench.CpuSteal;
 import dev.lstm4j.tools.bench.StreamsBench;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -53,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Untimed pause before each block of calls; see {@link #settle()}. */
     static final long SETTLE_MILLIS = 30;
     static final String CSV_HEADER = "config,backend,device,median_ms,gflops,fma_peak_gflops,ratio_vs_libtorch,"
-            + "max_abs_diff_vs_libtorch,busy_core,note";
+            + "max_abs_diff_vs_libtorch,busy_core,steal_pct,note";
 
     /**
      * How long one row runs, per backend: warm-up until both {@code warmupCalls} and {@code warmupNanos}
@@ -111,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--csv", paramLabel = "FILE",
             description = "also write config,backend,device,median_ms,gflops,fma_peak_gflops,ratio_vs_libtorch,"
-                    + "max_abs_diff_vs_libtorch,busy_core,note")
+                    + "max_abs_diff_vs_libtorch,busy_core,steal_pct,note")
     Path csv;
 
     @Option(names = "--streams", description = "instead of the grid: the stream pool against per-stream stepping "
@@ -248,6 +249,7 @@ final class BenchCommand implements Callable<Integer> {
             BufferedWriter csvOut, Path peerDir, BusyCore busy) {
         Map<String, Map<String, Double>> medians = new LinkedHashMap<>(); // row -> backend or peer -> ms
         Map<String, Map<String, Double>> quietMs = new LinkedHashMap<>(); // the same with the busy core paused
+        Map<String, Double> stealPercent = new LinkedHashMap<>(); // per row, over its timed rounds
         out.printf("lstm4j bench: JVM %s (%s), %d available processors; ratios are time / LIBTORCH time in this "
                 + "run: < 1 is faster%n", Runtime.version(), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors());
@@ -338,6 +340,7 @@ final class BenchCommand implements Callable<Integer> {
                         }
                     }
                     Timing timing = measure(runners, budget);
+                    stealPercent.put(row.name(), timing.stealPercent());
                     int i = 0;
                     for (Backend b : models.keySet()) {
                         LocalRunner r = (LocalRunner) runners.get(i);
@@ -413,17 +416,18 @@ final class BenchCommand implements Callable<Integer> {
                         writeCsv(csvOut, csvLine(row.name(), e.getKey().name(), device.toString(), ms, gflops,
                                 peak.gflops, ratio, ref == null ? "n/a"
                                         : String.format(Locale.ROOT, "%.3e", maxAbsDiff(m.result(), ref.result())),
-                                busy != null, ""));
+                                busy != null, stealPercent.get(row.name()), ""));
                     }
                     measured++;
                 }
+                printSteal(row.name(), stealPercent.get(row.name()));
             }
         } finally {
             peerProcesses.forEach(PeerProcess::close);
         }
         if (!peerProcesses.isEmpty()) {
-            printPeers(peerRows, format, peak, medians, csvOut, busy != null);
-            printFastest(medians);
+            printPeers(peerRows, format, peak, medians, csvOut, busy != null, stealPercent);
+            printFastest(medians, stealPercent);
         }
         if (busy != null) {
             printSlowdown(medians, quietMs);
@@ -612,7 +616,7 @@ final class BenchCommand implements Callable<Integer> {
         double[] medians = new double[k];
         String[] failures = new String[k];
         if (k == 0) {
-            return new Timing(medians, failures);
+            return new Timing(medians, failures, Double.NaN);
         }
         long[] last = new long[k];
         int rounds = 0;
@@ -643,6 +647,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         long[] spent = new long[k];
         int[] calls = new int[k];
+        CpuSteal before = CpuSteal.now();
         double[][] ms = new double[k][budget.maxCalls()];
         for (int round = 0; !done(calls, spent, failures, budget); round++) {
             for (int j = 0; j < k; j++) {
@@ -668,17 +673,21 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
+        double steal = CpuSteal.percent(before, CpuSteal.now());
         for (int i = 0; i < k; i++) {
             int n = calls[i];
             Arrays.sort(ms[i], 0, n);
             medians[i] = failures[i] != null || n == 0 ? Double.NaN
                     : n % 2 == 1 ? ms[i][n / 2] : (ms[i][n / 2 - 1] + ms[i][n / 2]) / 2;
         }
-        return new Timing(medians, failures);
+        return new Timing(medians, failures, steal);
     }
 
-    /** The median ms of each runner, and why a dropped one has none (else null). */
-    private record Timing(double[] medians, String[] failures) {
+    /**
+     * The median ms of each runner, why a dropped one has none (else null), and the percent of CPU time
+     * stolen by the hypervisor during the timed rounds (NaN if unknown).
+     */
+    private record Timing(double[] medians, String[] failures, double stealPercent) {
     }
 
     /** One untimed call of runner i, or 0 once it has failed (a peer; a local failure is thrown). */
@@ -948,7 +957,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The peers' lines of the table and the CSV, after lstm4j's own: one block per peer. */
     private void printPeers(List<PeerRow> peerRows, String format, Peak peak, Map<String, Map<String, Double>> medians,
-            BufferedWriter csvOut, boolean busy) {
+            BufferedWriter csvOut, boolean busy, Map<String, Double> stealPercent) {
         for (PeerSpec spec : PEERS) {
             out.printf("%npeer %s: %s, in its own JVM, timed in the same interleaved rounds as the rows above; same "
                     + "weights and input:%n", spec.label(), spec.version());
@@ -961,7 +970,7 @@ final class BenchCommand implements Callable<Integer> {
                     out.printf("%-28s %-9s %s%n", name, spec.label(), p.why());
                     if (csvOut != null) {
                         writeCsv(csvOut, csvLine(name, spec.label(), "cpu", "", Double.NaN, peak.gflops, "", "", busy,
-                                p.why()));
+                                Double.NaN, p.why()));
                     }
                     continue;
                 }
@@ -977,7 +986,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 if (csvOut != null) {
                     writeCsv(csvOut, csvLine(name, spec.label(), "cpu", String.format(Locale.ROOT, "%.4f", ms), gflops,
-                            peak.gflops, ratio, p.diff(), busy, ""));
+                            peak.gflops, ratio, p.diff(), busy, stealPercent.getOrDefault(name, Double.NaN), ""));
                 }
             }
         }
@@ -1016,7 +1025,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Per row: NATIVE's and JAVA's time over the fastest of LIBTORCH and the peers that ran it. */
-    private void printFastest(Map<String, Map<String, Double>> medians) {
+    private void printFastest(Map<String, Map<String, Double>> medians, Map<String, Double> stealPercent) {
         out.printf("%nfastest peer (LIBTORCH, %s) per row; < 1: lstm4j is faster%n",
                 String.join(", ", PEERS.stream().map(PeerSpec::label).toList()));
         for (Map.Entry<String, Map<String, Double>> row : medians.entrySet()) {
@@ -1039,6 +1048,10 @@ final class BenchCommand implements Callable<Integer> {
                 if (ms != null) {
                     line.append(String.format(Locale.ROOT, "   %s / fastest peer = %.3f", b, ms / f));
                 }
+            }
+            double steal = stealPercent.getOrDefault(row.getKey(), Double.NaN);
+            if (!Double.isNaN(steal)) {
+                line.append(String.format(Locale.ROOT, "   steal %.1f %%", steal));
             }
             out.println(line);
         }
@@ -1063,11 +1076,22 @@ final class BenchCommand implements Callable<Integer> {
 
     /** One CSV record; the note (a peer's error, say) is quoted, as it may hold commas. */
     private static String csvLine(String config, String backend, String device, String ms, double gflops, double peak,
-            String ratio, String diff, boolean busy, String note) {
+            String ratio, String diff, boolean busy, double steal, String note) {
         return String.join(",", config, backend, device, ms,
                 Double.isNaN(gflops) ? "" : String.format(Locale.ROOT, "%.1f", gflops),
                 Double.isNaN(peak) ? "" : String.format(Locale.ROOT, "%.1f", peak), ratio, diff, String.valueOf(busy),
+                Double.isNaN(steal) ? "" : String.format(Locale.ROOT, "%.1f", steal),
                 note.isEmpty() ? "" : "\"" + note.replace("\"", "\"\"") + "\"");
+    }
+
+    /**
+     * The hypervisor's share of the CPU time while a row was timed (another guest ran on our cores): a
+     * two-thread forward slows by about that share, and nothing in the process can prevent it.
+     */
+    private void printSteal(String row, double steal) {
+        if (!Double.isNaN(steal)) {
+            out.printf(Locale.ROOT, "%-28s steal: %.1f %% of the CPU time while timed (/proc/stat)%n", "", steal);
+        }
     }
 
     private static void writeCsv(BufferedWriter w, String line) {
