@@ -420,7 +420,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     measured++;
                 }
-                printSteal(row.name(), stealPercent.get(row.name()));
+                printSteal(stealPercent.get(row.name()));
             }
         } finally {
             peerProcesses.forEach(PeerProcess::close);
@@ -1088,7 +1088,7 @@ final class BenchCommand implements Callable<Integer> {
      * The hypervisor's share of the CPU time while a row was timed (another guest ran on our cores): a
      * two-thread forward slows by about that share, and nothing in the process can prevent it.
      */
-    private void printSteal(String row, double steal) {
+    private void printSteal(double steal) {
         if (!Double.isNaN(steal)) {
             out.printf(Locale.ROOT, "%-28s steal: %.1f %% of the CPU time while timed (/proc/stat)%n", "", steal);
         }
