@@ -184,7 +184,7 @@ class LstmTransformerTest {
         LstmConfig config = LstmConfig.builder(5, 12).numLayers(2).bidirectional(true).projSize(4).batchFirst(true).build();
         Path weights = randomWeights("partitions", config, 7);
         Random rnd = new Random(11);
-        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("steps", SEQ);
+        StructType schema = ID_STEPS;
         List<Row> rows = new ArrayList<>();
         List<float[][]> data = new ArrayList<>();
         for (int i = 0; i < 150; i++) {
@@ -274,9 +274,8 @@ class LstmTransformerTest {
     void scoreTableJobWritesWhatTheTransformerGivesAndNeverReplacesAFile() throws IOException {
         Path weights = TestSpark.writeWeights(tmp, "job", TestSpark.golden("seqfirst_l2_b5_t7_i3_h9_hx").tensors());
         Random rnd = new Random(29);
-        StructType schema = ID_STEPS;
         List<Row> rows = idAndSteps(rnd, 30, 12, 3);
-        Dataset<Row> df = parquet("job-in", rows, schema, 2);
+        Dataset<Row> df = parquet("job-in", rows, ID_STEPS, 2);
         String in = tmp.resolve("job-in.parquet").toString();
         String out = tmp.resolve("job-out.parquet").toString();
         String[] args = {"--weights", weights.toString(), "--input", in, "--output", out, "--input-col", "steps",

@@ -143,8 +143,7 @@ public final class OrtPeer implements AutoCloseable {
 
     /** One forward from the Java input array: output, h_n and c_n copied to Java arrays; the first is kept for diff. */
     private float[][] forward() throws OrtException {
-        inputBuffer.rewind();
-        inputBuffer.put(x).rewind();
+        inputBuffer.put(x).rewind(); // at position 0 since load and every call before
         try (OrtSession.Result r = session.run(Map.of("input", input))) {
             float[][] out = new float[3][];
             for (int i = 0; i < 3; i++) {
